@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -46,6 +47,7 @@ class Forecaster(ABC):
     supports_related: ClassVar[bool] = False  # uses known-future related covariates
     supports_static: ClassVar[bool] = False  # uses item metadata
     min_length: ClassVar[int] = 1  # shortest series it can fit; shorter ones fall back
+    cost_per_series: ClassVar[float] = 0.001  # rough fit+predict seconds per series (AutoML)
 
     @abstractmethod
     def fit(
@@ -62,3 +64,20 @@ class Forecaster(ABC):
         future_related: pd.DataFrame | None = None,
         items: list[str] | None = None,
     ) -> pd.DataFrame: ...
+
+    def required_length(self, ctx: ModelContext) -> int:
+        """Shortest series this configuration can fit under ``ctx`` (class minimum by default)."""
+        return self.min_length
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model (with its class and library versions) to ``path``."""
+        from forecasthub.models.persist import save_model
+
+        save_model(self, path)
+
+    @staticmethod
+    def load(path: str | Path) -> Forecaster:
+        """Read a model written by :meth:`save`; it predicts exactly as before saving."""
+        from forecasthub.models.persist import load_model
+
+        return load_model(path)

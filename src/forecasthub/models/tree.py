@@ -1,0 +1,320 @@
+"""Global LightGBM model via mlforecast: lags, rolling means, calendar and holiday features,
+known-future related covariates, item metadata, per-series scaling, one model per quantile.
+
+Quantiles: ``quantile_method="quantile"`` trains one LightGBM with the pinball objective per
+quantile (plus an L2 model for the mean), each forecast recursively; ``"conformal"`` trains the
+mean model only and takes quantiles from mlforecast's conformal intervals.
+Items present only in the item metadata are forecast by :class:`ColdStartModel`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+
+from forecasthub.columns import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
+from forecasthub.errors import InvalidInputError, ModelError
+from forecasthub.models.base import Forecaster, ModelContext
+from forecasthub.models.coldstart import ColdStartModel
+from forecasthub.models.features import (
+    DateFeature,
+    HolidayFlag,
+    calendar_features,
+    categorical_columns,
+    default_lags,
+)
+from forecasthub.models.frames import (
+    DS,
+    UID,
+    check_train,
+    finalize,
+    from_intervals,
+    future_timestamps,
+    levels_for,
+)
+from forecasthub.models.local import fill_missing
+
+Transform = Literal["none", "scale", "difference"]
+
+
+class LightGBM(Forecaster):
+    """One LightGBM across all series (mlforecast), recursive multi-step forecasts."""
+
+    name = "LightGBM"
+    is_global = True
+    supports_related = True
+    supports_static = True
+    cost_per_series = 0.002
+
+    def __init__(
+        self,
+        lags: list[int] | None = None,
+        target_transform: Transform = "scale",
+        quantile_method: Literal["quantile", "conformal"] = "quantile",
+        n_estimators: int = 200,
+        learning_rate: float = 0.05,
+        num_leaves: int = 63,
+        min_child_samples: int = 20,
+        subsample: float = 1.0,
+        colsample_bytree: float = 0.9,
+        max_rows_per_series: int | None = None,
+        n_jobs: int = 1,
+        **lgb_params: Any,
+    ) -> None:
+        self.lags = lags
+        self.target_transform = target_transform
+        self.quantile_method = quantile_method
+        self.max_rows_per_series = max_rows_per_series
+        self.n_jobs = n_jobs
+        self.lgb_params = {
+            "n_estimators": n_estimators,
+            "learning_rate": learning_rate,
+            "num_leaves": num_leaves,
+            "min_child_samples": min_child_samples,
+            "subsample": subsample,
+            "subsample_freq": 1 if subsample < 1 else 0,
+            "colsample_bytree": colsample_bytree,
+            "n_jobs": n_jobs,
+            **lgb_params,
+        }
+        self.ctx: ModelContext | None = None
+        self._mlf: Any = None
+        self._cold: ColdStartModel | None = None
+        self._static: pd.DataFrame | None = None
+        self._related_cols: list[str] = []
+        self._items: pd.Index = pd.Index([])
+        self._last: pd.Series | None = None
+        self._nonneg: bool = True
+
+    # ---- configuration -------------------------------------------------------------------
+    def _date_features(self, ctx: ModelContext) -> list[DateFeature]:
+        feats = calendar_features(ctx.freq)
+        if ctx.holidays_country:
+            feats.append(HolidayFlag(ctx.holidays_country))
+        return feats
+
+    def _target_transforms(self, ctx: ModelContext) -> list[Any]:
+        from mlforecast.target_transforms import Differences, LocalStandardScaler
+
+        if self.target_transform == "none":
+            return []
+        if self.target_transform == "scale":
+            return [LocalStandardScaler()]
+        if self.target_transform == "difference":
+            return [Differences([max(ctx.season_length, 1)]), LocalStandardScaler()]
+        raise InvalidInputError(f"Unknown target_transform {self.target_transform!r}")
+
+    def _lag_transforms(self, ctx: ModelContext) -> dict[int, list[Any]]:
+        from mlforecast.lag_transforms import RollingMean, SeasonalRollingMean
+
+        m = max(ctx.season_length, 1)
+        out: dict[int, list[Any]] = {1: [RollingMean(window_size=m)]}
+        if m > 1:
+            out[m] = [SeasonalRollingMean(season_length=m, window_size=4)]
+        return out
+
+    def _regressors(self, ctx: ModelContext) -> dict[str, Any]:
+        from lightgbm import LGBMRegressor
+
+        base = {**self.lgb_params, "random_state": ctx.seed, "verbosity": -1}
+        models = {MEAN: LGBMRegressor(objective="regression", **base)}
+        if self.quantile_method == "quantile":
+            for q in ctx.quantiles:
+                models[quantile_column(q)] = LGBMRegressor(objective="quantile", alpha=q, **base)
+        elif self.quantile_method != "conformal":
+            raise InvalidInputError(f"Unknown quantile_method {self.quantile_method!r}")
+        return models
+
+    # ---- fit -----------------------------------------------------------------------------
+    def fit(
+        self,
+        train: pd.DataFrame,
+        ctx: ModelContext,
+        related: pd.DataFrame | None = None,
+        static: pd.DataFrame | None = None,
+    ) -> LightGBM:
+        from mlforecast import MLForecast
+        from mlforecast.utils import PredictionIntervals
+
+        check_train(train)
+        train = fill_missing(train[[ITEM_ID, TIMESTAMP, TARGET]])
+        train = train.assign(**{ITEM_ID: train[ITEM_ID].astype(str)})
+        if self.max_rows_per_series:
+            train = train.groupby(ITEM_ID, sort=False).tail(self.max_rows_per_series)
+        self._static = _typed_static(static)
+        self._related_cols = _related_columns(related)
+        df = self._with_covariates(train, related)
+        static_cols = [c for c in (self._static.columns if self._static is not None else [])
+                       if c != ITEM_ID]
+        lags = self.lags or default_lags(ctx.season_length, ctx.horizon)
+        self._mlf = MLForecast(
+            models=self._regressors(ctx),
+            freq=ctx.freq,
+            lags=lags,
+            lag_transforms=self._lag_transforms(ctx),
+            date_features=self._date_features(ctx),
+            target_transforms=self._target_transforms(ctx),
+            num_threads=self.n_jobs,
+        )
+        intervals = None
+        if self.quantile_method == "conformal":
+            intervals = PredictionIntervals(n_windows=2, h=ctx.horizon)
+        try:
+            self._mlf.fit(
+                df.rename(columns={ITEM_ID: UID, TIMESTAMP: DS, TARGET: "y"}),
+                static_features=static_cols,
+                prediction_intervals=intervals,
+            )
+        except Exception as e:  # mlforecast/lightgbm raise assorted errors
+            raise ModelError(f"LightGBM failed to fit: {type(e).__name__}: {e}") from e
+        self.ctx = ctx
+        self._items = pd.Index(train[ITEM_ID].unique())
+        self._last = train.groupby(ITEM_ID, sort=True)[TIMESTAMP].max()
+        self._nonneg = bool((train[TARGET] >= 0).all())
+        self._cold = self._fit_cold(df, ctx)
+        return self
+
+    def _with_covariates(
+        self, train: pd.DataFrame, related: pd.DataFrame | None
+    ) -> pd.DataFrame:
+        df = train
+        if related is not None and self._related_cols:
+            rel = related.assign(**{ITEM_ID: related[ITEM_ID].astype(str)})
+            df = df.merge(rel[[ITEM_ID, TIMESTAMP, *self._related_cols]],
+                          on=[ITEM_ID, TIMESTAMP], how="left")
+        if self._static is not None:
+            df = df.merge(self._static, on=ITEM_ID, how="left")
+        return df
+
+    def _fit_cold(self, df: pd.DataFrame, ctx: ModelContext) -> ColdStartModel | None:
+        if self._static is None or not self._cold_items().size:
+            return None
+        params = {**self.lgb_params, "n_estimators": 100}
+        cold = ColdStartModel(ctx.quantiles, self._date_features(ctx), params, seed=ctx.seed)
+        return cold.fit(df, self._static, self._related_cols)
+
+    def _cold_items(self) -> pd.Index:
+        if self._static is None:
+            return pd.Index([])
+        return pd.Index(self._static[ITEM_ID].unique()).difference(self._items)
+
+    # ---- predict -------------------------------------------------------------------------
+    def predict(
+        self,
+        future_related: pd.DataFrame | None = None,
+        items: list[str] | None = None,
+    ) -> pd.DataFrame:
+        if self._mlf is None or self.ctx is None:
+            raise ModelError("LightGBM must be fitted before predict")
+        ctx = self.ctx
+        if self._related_cols and future_related is None:
+            raise ModelError(
+                f"LightGBM was trained with related covariates {self._related_cols}; "
+                "predict needs their future values"
+            )
+        cold_known = self._cold_items()
+        wanted = (self._items.append(cold_known) if items is None
+                  else pd.Index([str(i) for i in items]))
+        unknown = wanted.difference(self._items).difference(cold_known)
+        if len(unknown):
+            raise ModelError(
+                f"No history and no item metadata for {len(unknown)} item(s), "
+                f"e.g. {list(unknown[:5])}: cannot forecast them"
+            )
+        warm = wanted.intersection(self._items)
+        cold = wanted.intersection(cold_known)
+        parts = []
+        if len(warm):
+            parts.append(self._predict_warm(list(warm), future_related))
+        if len(cold):
+            parts.append(self._predict_cold(cold, future_related))
+        frame = pd.concat(parts, ignore_index=True)
+        if self._nonneg:  # never forecast below zero for data that never goes below zero
+            cols = [MEAN, *(quantile_column(q) for q in ctx.quantiles)]
+            frame[cols] = frame[cols].clip(lower=0.0)
+        return finalize(frame, ctx.quantiles)
+
+    def _future_x(self, future_related: pd.DataFrame | None, items: pd.Index) -> Any:
+        if not self._related_cols or future_related is None:
+            return None
+        missing = [c for c in self._related_cols if c not in future_related.columns]
+        if missing:
+            raise ModelError(f"Future related covariates lack column(s) {missing}")
+        x = future_related.assign(**{ITEM_ID: future_related[ITEM_ID].astype(str)})
+        x = x[x[ITEM_ID].isin(items)][[ITEM_ID, TIMESTAMP, *self._related_cols]]
+        return x.rename(columns={ITEM_ID: UID, TIMESTAMP: DS})
+
+    def _predict_warm(self, items: list[str], future_related: pd.DataFrame | None) -> pd.DataFrame:
+        ctx = self.ctx
+        assert ctx is not None  # fitted, checked by predict
+        x_df = self._future_x(future_related, pd.Index(items))
+        if x_df is not None:
+            x_df = self._complete_future(x_df, items)
+        levels = None
+        if self.quantile_method == "conformal":
+            levels = levels_for(ctx.quantiles) or None
+        try:
+            fcst = self._mlf.predict(h=ctx.horizon, X_df=x_df, ids=items, level=levels)
+        except Exception as e:  # mlforecast raises ValueError/KeyError on bad X_df
+            raise ModelError(f"LightGBM failed to predict: {type(e).__name__}: {e}") from e
+        if self.quantile_method == "conformal":
+            return from_intervals(fcst, MEAN, ctx.quantiles)
+        out = fcst.rename(columns={UID: ITEM_ID, DS: TIMESTAMP})
+        return out[[ITEM_ID, TIMESTAMP, MEAN, *(quantile_column(q) for q in ctx.quantiles)]]
+
+    def _complete_future(self, x_df: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+        """Future covariate rows for every (item, step); missing ones are an error."""
+        assert self.ctx is not None and self._last is not None
+        grid = future_timestamps(self._last.loc[items], self.ctx.freq, self.ctx.horizon)
+        grid = grid.rename(columns={ITEM_ID: UID, TIMESTAMP: DS})
+        full = grid.merge(x_df, on=[UID, DS], how="left")
+        if full[self._related_cols].isna().all(axis=1).any():
+            bad = full[full[self._related_cols].isna().all(axis=1)].iloc[0]
+            raise ModelError(
+                f"Future related covariates miss item {bad[UID]!r} at {bad[DS]}; they must "
+                f"cover the {self.ctx.horizon} steps after each series' end"
+            )
+        return full
+
+    def _predict_cold(self, items: pd.Index, future_related: pd.DataFrame | None) -> pd.DataFrame:
+        assert self.ctx is not None and self._last is not None and self._static is not None
+        if self._cold is None:
+            raise ModelError("Cold-start items need item metadata at fit time")
+        end = pd.Series(self._last.max(), index=items)
+        future = future_timestamps(end, self.ctx.freq, self.ctx.horizon)
+        if self._related_cols and future_related is not None:
+            rel = future_related.assign(**{ITEM_ID: future_related[ITEM_ID].astype(str)})
+            future = future.merge(rel[[ITEM_ID, TIMESTAMP, *self._related_cols]],
+                                  on=[ITEM_ID, TIMESTAMP], how="left")
+        return self._cold.predict(future, self._static, self._related_cols)
+
+
+def _typed_static(static: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Item metadata with string columns as pandas categoricals (fixed category sets)."""
+    if static is None or static.shape[1] <= 1:
+        return None
+    if ITEM_ID not in static.columns:
+        raise InvalidInputError(f"Item metadata lacks column {ITEM_ID!r}")
+    out = static.drop_duplicates(ITEM_ID).copy()
+    out[ITEM_ID] = out[ITEM_ID].astype(str)
+    for col in categorical_columns(out, exclude=[ITEM_ID]):
+        out[col] = pd.Categorical(out[col].astype(str))
+    for col in out.columns:
+        if col != ITEM_ID and not isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(float)
+    return out.reset_index(drop=True)
+
+
+def _related_columns(related: pd.DataFrame | None) -> list[str]:
+    if related is None:
+        return []
+    missing = [c for c in (ITEM_ID, TIMESTAMP) if c not in related.columns]
+    if missing:
+        raise InvalidInputError(f"Related frame lacks column(s) {missing}")
+    cols = [c for c in related.columns if c not in (ITEM_ID, TIMESTAMP)]
+    bad = [c for c in cols if not pd.api.types.is_numeric_dtype(related[c])]
+    if bad:
+        raise InvalidInputError(f"Related covariates must be numeric; not: {bad}")
+    return cols
+

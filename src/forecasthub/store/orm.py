@@ -1,0 +1,86 @@
+"""SQLAlchemy rows of the metadata store. Portable SQL only (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ResourceMixin:
+    """Columns every Amazon Forecast resource has."""
+
+    arn: Mapped[str] = mapped_column(String(300), primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+    tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DatasetGroupRow(ResourceMixin, Base):
+    __tablename__ = "dataset_groups"
+    __table_args__ = (UniqueConstraint("name"),)
+    domain: Mapped[str] = mapped_column(String(32))
+    dataset_arns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class DatasetRow(ResourceMixin, Base):
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("name"),)
+    domain: Mapped[str] = mapped_column(String(32))
+    dataset_type: Mapped[str] = mapped_column(String(32))
+    data_frequency: Mapped[str | None] = mapped_column(String(8), default=None)
+    schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    encryption_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    current_version: Mapped[str | None] = mapped_column(String(300), default=None)
+    version_summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DatasetImportJobRow(ResourceMixin, Base):
+    __tablename__ = "dataset_import_jobs"
+    __table_args__ = (UniqueConstraint("dataset_arn", "name"),)
+    dataset_arn: Mapped[str] = mapped_column(String(300), index=True)
+    data_source: Mapped[dict[str, Any]] = mapped_column(JSON)
+    timestamp_format: Mapped[str | None] = mapped_column(String(256), default=None)
+    time_zone: Mapped[str | None] = mapped_column(String(64), default=None)
+    use_geolocation_for_time_zone: Mapped[bool] = mapped_column(default=False)
+    geolocation_format: Mapped[str | None] = mapped_column(String(32), default=None)
+    format: Mapped[str] = mapped_column(String(16), default="CSV")
+    import_mode: Mapped[str] = mapped_column(String(16), default="FULL")
+    version_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    field_statistics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data_size_gb: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class JobRow(Base):
+    """A unit of long work claimed by a worker with a lease and a heartbeat."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    resource_arn: Mapped[str] = mapped_column(String(300), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=2)
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
