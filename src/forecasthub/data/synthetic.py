@@ -87,18 +87,19 @@ _EVENTS = ("superbowl", "labor_day", "thanksgiving", "christmas")
 # name: (share of departments, season amplitude (log), season peak (day of year),
 #        event effects (log lift per unit weekly intensity) for _EVENTS,
 #        probability that a department of the category responds to events,
-#        share of weeks on promotion, promotion elasticity (log lift per unit depth))
+#        share of weeks on promotion, promotion elasticity (log lift per unit depth),
+#        popularity offset (log level; grocery and pharmacy lead, as in the Walmart data))
 _CATEGORY_TABLE: dict[str, tuple[float, float, float, tuple[float, float, float, float],
-                                 float, float, float]] = {
-    "grocery": (0.24, 0.05, 355, (0.30, 0.10, 0.35, 0.30), 0.8, 0.10, 1.6),
-    "household": (0.12, 0.04, 120, (0.05, 0.05, 0.12, 0.15), 0.6, 0.08, 1.4),
-    "health_beauty": (0.10, 0.10, 20, (0.00, 0.00, 0.10, 0.30), 0.6, 0.07, 1.2),
-    "apparel": (0.15, 0.18, 230, (0.00, 0.15, 0.55, 0.60), 0.8, 0.12, 2.0),
-    "electronics": (0.08, 0.08, 350, (0.35, 0.05, 1.20, 0.80), 1.0, 0.06, 2.4),
-    "toys": (0.06, 0.12, 350, (0.00, 0.00, 0.90, 1.60), 1.0, 0.08, 2.2),
-    "home_garden": (0.12, 0.45, 150, (0.00, 0.20, 0.15, 0.20), 0.5, 0.09, 1.8),
-    "seasonal": (0.05, 0.70, 340, (0.05, 0.05, 0.60, 1.20), 0.8, 0.10, 2.0),
-    "hardware_auto": (0.08, 0.15, 160, (0.05, 0.20, 0.25, 0.20), 0.6, 0.05, 1.5),
+                                 float, float, float, float]] = {
+    "grocery": (0.24, 0.05, 355, (0.12, 0.05, 0.25, 0.30), 0.8, 0.10, 1.6, 0.5),
+    "household": (0.12, 0.04, 120, (0.03, 0.03, 0.08, 0.15), 0.6, 0.08, 1.4, 0.2),
+    "health_beauty": (0.10, 0.10, 20, (0.00, 0.00, 0.07, 0.30), 0.6, 0.07, 1.2, 0.3),
+    "apparel": (0.15, 0.18, 230, (0.00, 0.08, 0.40, 0.60), 0.8, 0.12, 2.0, 0.0),
+    "electronics": (0.08, 0.08, 350, (0.20, 0.03, 0.85, 0.80), 1.0, 0.06, 2.4, 0.2),
+    "toys": (0.06, 0.12, 350, (0.00, 0.00, 0.65, 1.60), 1.0, 0.08, 2.2, -0.2),
+    "home_garden": (0.12, 0.35, 150, (0.00, 0.12, 0.10, 0.20), 0.5, 0.09, 1.8, -0.2),
+    "seasonal": (0.05, 0.70, 340, (0.03, 0.03, 0.45, 1.20), 0.8, 0.10, 2.0, -0.6),
+    "hardware_auto": (0.08, 0.15, 160, (0.03, 0.12, 0.18, 0.20), 0.6, 0.05, 1.5, -0.4),
 }
 CATEGORIES: tuple[str, ...] = tuple(_CATEGORY_TABLE)
 
@@ -152,7 +153,7 @@ class RetailData:
             return self
 
         def fold(df: pd.DataFrame) -> pd.DataFrame:
-            out = df.drop(columns=[STORE_ID])
+            out = df.drop(columns=[STORE_ID, ITEM_ID])
             out.insert(0, ITEM_ID, series_key(df[STORE_ID], df[ITEM_ID], sep))
             return out
 
@@ -356,7 +357,7 @@ def _make_depts(rng: np.random.Generator, n_regular: int, n_new: int, cal: _Cale
         season += a[:, None] * np.cos(k * w)[None, :] + b[:, None] * np.sin(k * w)[None, :]
     calendar_effect = (season + ev @ cal.intensity.astype(np.float64)).astype(np.float32)
 
-    popularity = rng.normal(0.0, 1.1, d_total)
+    popularity = np.array([table[c][7] for c in cat]) + rng.normal(0.0, 0.9, d_total)
     intermittent = np.zeros(d_total, dtype=bool)
     n_int = max(1, round(0.08 * n_regular)) if n_regular >= 5 else 0
     if n_int:
@@ -487,7 +488,7 @@ def _simulate(
     # ... negative binomial (gamma-Poisson) unit counts times a unit price for intermittent ones
     rows = np.flatnonzero(intermittent)
     if len(rows):
-        mu = np.exp(lm[rows].astype(np.float64) + 0.5 * sigma[rows, None].astype(np.float64) ** 2)
+        mu = np.exp(lm[rows].astype(np.float64))  # the log-normal wiggle adds overdispersion
         r = depts.dispersion[s_dept[rows]][:, None]
         counts = rng.poisson(rng.gamma(r, mu / r))
         demand[rows] = counts * np.round(depts.price[s_dept[rows]], 2)[:, None]

@@ -1,9 +1,10 @@
 """Global LightGBM model via mlforecast: lags, rolling means, calendar and holiday features,
 known-future related covariates, item metadata, per-series scaling, one model per quantile.
 
-Quantiles: ``quantile_method="quantile"`` trains one LightGBM with the pinball objective per
-quantile (plus an L2 model for the mean), each forecast recursively; ``"conformal"`` trains the
-mean model only and takes quantiles from mlforecast's conformal intervals.
+Quantiles (``quantile_method``): ``"residual"`` (default, best wQL on M4 Hourly) fits the mean
+model once more on all but the last horizon and turns that window's scaled residuals into
+per-step quantile offsets (:mod:`calibration`); ``"quantile"`` trains one pinball-loss LightGBM
+per quantile, each forecast recursively; ``"conformal"`` uses mlforecast's conformal intervals.
 Items present only in the item metadata are forecast by :class:`ColdStartModel`.
 """
 
@@ -16,6 +17,7 @@ import pandas as pd
 from forecasthub.columns import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 from forecasthub.errors import InvalidInputError, ModelError
 from forecasthub.models.base import Forecaster, ModelContext
+from forecasthub.models.calibration import ResidualQuantiles, series_scale
 from forecasthub.models.coldstart import ColdStartModel
 from forecasthub.models.features import (
     DateFeature,
@@ -51,7 +53,7 @@ class LightGBM(Forecaster):
         self,
         lags: list[int] | None = None,
         target_transform: Transform = "scale",
-        quantile_method: Literal["quantile", "conformal"] = "quantile",
+        quantile_method: Literal["residual", "quantile", "conformal"] = "residual",
         n_estimators: int = 200,
         learning_rate: float = 0.05,
         num_leaves: int = 63,
@@ -83,6 +85,9 @@ class LightGBM(Forecaster):
         self._cold: ColdStartModel | None = None
         self._static: pd.DataFrame | None = None
         self._related_cols: list[str] = []
+        self._static_cols: list[str] = []
+        self._calibrator: ResidualQuantiles | None = None
+        self._scale: pd.Series = pd.Series(dtype=float)
         self._items: pd.Index = pd.Index([])
         self._last: pd.Series | None = None
         self._nonneg: bool = True
@@ -122,7 +127,7 @@ class LightGBM(Forecaster):
         if self.quantile_method == "quantile":
             for q in ctx.quantiles:
                 models[quantile_column(q)] = LGBMRegressor(objective="quantile", alpha=q, **base)
-        elif self.quantile_method != "conformal":
+        elif self.quantile_method not in ("conformal", "residual"):
             raise InvalidInputError(f"Unknown quantile_method {self.quantile_method!r}")
         return models
 
@@ -134,9 +139,6 @@ class LightGBM(Forecaster):
         related: pd.DataFrame | None = None,
         static: pd.DataFrame | None = None,
     ) -> LightGBM:
-        from mlforecast import MLForecast
-        from mlforecast.utils import PredictionIntervals
-
         check_train(train)
         train = fill_missing(train[[ITEM_ID, TIMESTAMP, TARGET]])
         train = train.assign(**{ITEM_ID: train[ITEM_ID].astype(str)})
@@ -147,11 +149,27 @@ class LightGBM(Forecaster):
         df = self._with_covariates(train, related)
         static_cols = [c for c in (self._static.columns if self._static is not None else [])
                        if c != ITEM_ID]
-        lags = self.lags or default_lags(ctx.season_length, ctx.horizon)
-        self._mlf = MLForecast(
+        self._static_cols = static_cols
+        self._calibrator = None
+        if self.quantile_method == "residual":
+            self._calibrator = self._calibrate(df, train, ctx)
+        self._mlf = self._fit_mlf(df, ctx)
+        self.ctx = ctx
+        self._items = pd.Index(train[ITEM_ID].unique())
+        self._last = train.groupby(ITEM_ID, sort=True)[TIMESTAMP].max()
+        self._nonneg = bool((train[TARGET] >= 0).all())
+        self._cold = self._fit_cold(df, ctx)
+        return self
+
+    def _fit_mlf(self, df: pd.DataFrame, ctx: ModelContext) -> Any:
+        """A fitted MLForecast on ``df`` (item_id, timestamp, target + covariates)."""
+        from mlforecast import MLForecast
+        from mlforecast.utils import PredictionIntervals
+
+        mlf = MLForecast(
             models=self._regressors(ctx),
             freq=ctx.freq,
-            lags=lags,
+            lags=self.lags or default_lags(ctx.season_length, ctx.horizon),
             lag_transforms=self._lag_transforms(ctx),
             date_features=self._date_features(ctx),
             target_transforms=self._target_transforms(ctx),
@@ -161,19 +179,36 @@ class LightGBM(Forecaster):
         if self.quantile_method == "conformal":
             intervals = PredictionIntervals(n_windows=2, h=ctx.horizon)
         try:
-            self._mlf.fit(
+            mlf.fit(
                 df.rename(columns={ITEM_ID: UID, TIMESTAMP: DS, TARGET: "y"}),
-                static_features=static_cols,
+                static_features=self._static_cols,
                 prediction_intervals=intervals,
             )
         except Exception as e:  # mlforecast/lightgbm raise assorted errors
             raise ModelError(f"LightGBM failed to fit: {type(e).__name__}: {e}") from e
-        self.ctx = ctx
-        self._items = pd.Index(train[ITEM_ID].unique())
-        self._last = train.groupby(ITEM_ID, sort=True)[TIMESTAMP].max()
-        self._nonneg = bool((train[TARGET] >= 0).all())
-        self._cold = self._fit_cold(df, ctx)
-        return self
+        return mlf
+
+    def _calibrate(
+        self, df: pd.DataFrame, train: pd.DataFrame, ctx: ModelContext
+    ) -> ResidualQuantiles | None:
+        """Fit on all but the last ``horizon`` steps, learn quantile offsets on those steps."""
+        h = ctx.horizon
+        sizes = df.groupby(ITEM_ID, sort=False)[TIMESTAMP].transform("size")
+        step_back = df.groupby(ITEM_ID, sort=False).cumcount(ascending=False)
+        usable = sizes > 2 * h
+        head, tail = df[usable & (step_back >= h)], df[usable & (step_back < h)]
+        if head.empty:
+            return None
+        mlf = self._fit_mlf(head, ctx)
+        items = list(head[ITEM_ID].unique())
+        x_df = None
+        if self._related_cols:
+            x_df = tail[[ITEM_ID, TIMESTAMP, *self._related_cols]].rename(
+                columns={ITEM_ID: UID, TIMESTAMP: DS})
+        fcst = mlf.predict(h=h, X_df=x_df, ids=items).rename(
+            columns={UID: ITEM_ID, DS: TIMESTAMP})
+        self._scale = series_scale(train, ctx.season_length)
+        return ResidualQuantiles(ctx.quantiles, h).fit(tail, fcst, self._scale)
 
     def _with_covariates(
         self, train: pd.DataFrame, related: pd.DataFrame | None
@@ -261,7 +296,18 @@ class LightGBM(Forecaster):
         if self.quantile_method == "conformal":
             return from_intervals(fcst, MEAN, ctx.quantiles)
         out = fcst.rename(columns={UID: ITEM_ID, DS: TIMESTAMP})
+        if self.quantile_method == "residual":
+            out = self._residual_quantiles(out)
         return out[[ITEM_ID, TIMESTAMP, MEAN, *(quantile_column(q) for q in ctx.quantiles)]]
+
+    def _residual_quantiles(self, fcst: pd.DataFrame) -> pd.DataFrame:
+        """Quantiles = mean + scale * offsets; the mean itself when calibration was impossible."""
+        assert self.ctx is not None
+        if self._calibrator is None:
+            for q in self.ctx.quantiles:
+                fcst[quantile_column(q)] = fcst[MEAN]
+            return fcst
+        return self._calibrator.apply(fcst, self._scale)
 
     def _complete_future(self, x_df: pd.DataFrame, items: list[str]) -> pd.DataFrame:
         """Future covariate rows for every (item, step); missing ones are an error."""

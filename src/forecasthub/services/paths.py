@@ -14,14 +14,14 @@ from forecasthub.errors import InvalidInputError, LimitExceededError, NotFoundEr
 MAX_FILES = 10_000
 
 
-def resolve_local(path: str, roots: list[str]) -> Path:
+def resolve_local(path: str, roots: list[str], must_exist: bool = True) -> Path:
     """A data source path as an absolute local path inside one of the allowed roots."""
     if not isinstance(path, str) or not path or len(path) > 4096:
-        raise InvalidInputError("DataSource.S3Config.Path must be a non-empty path up to 4096 chars")
+        raise InvalidInputError("S3Config.Path must be a non-empty path up to 4096 characters")
     if path.startswith("s3://"):
         raise InvalidInputError(
-            f"{path}: s3:// data sources need an S3 object store, which this installation does not "
-            "have yet; use a local path or a file:// URL"
+            f"{path}: s3:// paths need S3 support, which this installation does not have yet; "
+            "use a local path or a file:// URL"
         )
     if path.startswith("file://"):
         parsed = urlparse(path)
@@ -37,7 +37,7 @@ def resolve_local(path: str, roots: list[str]) -> Path:
             f"{path} is outside the allowed import roots ({', '.join(map(str, allowed))}); "
             "set FORECASTHUB_IMPORT_ROOTS to allow it"
         )
-    if not resolved.exists():
+    if must_exist and not resolved.exists():
         raise NotFoundError(f"{path}: no such file or folder")
     return resolved
 

@@ -78,7 +78,7 @@ class ObjectStore:
 
     def list(self, prefix: str) -> list[str]:
         """Keys of the files under a prefix, sorted, markers and temporaries excluded."""
-        base = self.path(prefix)
+        base = self.path(prefix) if prefix else self.root
         if not self.fs.exists(base):
             return []
         found = self.fs.find(base)

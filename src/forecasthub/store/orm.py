@@ -84,3 +84,40 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PredictorRow(ResourceMixin, Base):
+    """An (auto) predictor: its request, trained artifacts and accuracy."""
+
+    __tablename__ = "predictors"
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
+    is_auto: Mapped[bool] = mapped_column(default=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dataset_import_job_arns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    artifact_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    accuracy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reference_predictor_arn: Mapped[str | None] = mapped_column(String(300), default=None)
+
+
+class ForecastRow(ResourceMixin, Base):
+    __tablename__ = "forecasts"
+    __table_args__ = (UniqueConstraint("name"),)
+    predictor_arn: Mapped[str] = mapped_column(String(300), index=True)
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
+    forecast_types: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    time_series_selector: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    artifact_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ExportJobRow(ResourceMixin, Base):
+    """Forecast export and predictor backtest export jobs (``kind`` tells which)."""
+
+    __tablename__ = "export_jobs"
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    source_arn: Mapped[str] = mapped_column(String(300), index=True)
+    destination: Mapped[dict[str, Any]] = mapped_column(JSON)
+    format: Mapped[str] = mapped_column(String(16), default="CSV")
+    files: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -1,0 +1,202 @@
+"""A predictor's settings, parsed once from CreateAutoPredictor or CreatePredictor requests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from forecasthub.errors import InvalidInputError
+
+METRICS = ("AverageWeightedQuantileLoss", "WAPE", "RMSE", "MAPE", "MASE")
+FORECAST_TYPE_RE = re.compile(r"^(0?\.\d\d?|mean)$")
+HOLIDAY_CODES = frozenset(
+    "AL AR AT AU BA BE BG BO BR BY CA CL CO CR HR CZ DK EC EE ET FI FR DE GR HU IS IN IE IT JP KZ KR "
+    "LV LI LT LU MK MT MX MD ME NL NZ NI NG NO PA PY PE PL PT RO RU RS SK SI ZA ES SE CH UA AE US UK "
+    "UY VE".split()
+)
+TARGET_FILL_KEYS = {"aggregation", "frontfill", "middlefill", "backfill",
+                    "middlefill_value", "backfill_value"}
+RELATED_FILL_KEYS = {"middlefill", "backfill", "futurefill",
+                     "middlefill_value", "backfill_value", "futurefill_value"}
+DEFAULT_TARGET_FILL = {"aggregation": "sum", "frontfill": "none", "middlefill": "zero",
+                       "backfill": "zero"}
+
+
+@dataclass
+class PredictorConfig:
+    dataset_group_arn: str
+    horizon: int
+    frequency: str
+    forecast_types: list[str] = field(default_factory=lambda: ["0.1", "0.5", "0.9"])
+    dimensions: list[str] = field(default_factory=list)
+    optimization_metric: str = "AverageWeightedQuantileLoss"
+    backtest_windows: int | None = None  # None: AutoML decides (1-3 by history length)
+    backtest_offset: int | None = None
+    transformations: dict[str, dict[str, str]] = field(default_factory=dict)  # attribute -> map
+    holidays_country: str | None = None
+    algorithm: str | None = None  # None: AutoML ensemble
+    time_budget_seconds: float | None = None
+    time_alignment_boundary: dict[str, Any] | None = None
+    is_auto: bool = True
+
+    @property
+    def quantiles(self) -> tuple[float, ...]:
+        return tuple(sorted(float(t) for t in self.forecast_types if t != "mean"))
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PredictorConfig:
+        return cls(**data)
+
+
+def _types(value: Any) -> list[str]:
+    if value is None:
+        return ["0.1", "0.5", "0.9"]
+    if not isinstance(value, list) or not 1 <= len(value) <= 20:
+        raise InvalidInputError("ForecastTypes must list 1 to 20 values such as \"0.1\" or \"mean\"")
+    out = []
+    for t in value:
+        if not isinstance(t, str) or not FORECAST_TYPE_RE.match(t):
+            raise InvalidInputError(f"ForecastTypes value {t!r} is not a quantile 0.01-0.99 or mean")
+        if t != "mean" and not 0.01 <= float(t) <= 0.99:
+            raise InvalidInputError(f"ForecastTypes value {t!r} is out of range 0.01-0.99")
+        out.append(t)
+    if len({float(t) if t != "mean" else -1 for t in out}) != len(out):
+        raise InvalidInputError("ForecastTypes has duplicate values")
+    return out
+
+
+def _horizon(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 500:
+        raise InvalidInputError(f"ForecastHorizon must be an integer from 1 to 500, got {value!r}")
+    return value
+
+
+def _holiday(code: Any) -> str:
+    if code not in HOLIDAY_CODES:
+        raise InvalidInputError(
+            f"holiday CountryCode {code!r} is not supported; use one of {', '.join(sorted(HOLIDAY_CODES))}"
+        )
+    return str(code)
+
+
+def _check_fill_map(attribute: str, mapping: Any, allowed: set[str]) -> dict[str, str]:
+    if not isinstance(mapping, dict):
+        raise InvalidInputError(f"Transformations of {attribute!r} must be a map")
+    for key, value in mapping.items():
+        if key not in allowed:
+            raise InvalidInputError(
+                f"transformation {key!r} is not allowed for {attribute!r}; allowed: {', '.join(sorted(allowed))}"
+            )
+        if key == "frontfill" and value != "none":
+            raise InvalidInputError("frontfill can only be 'none'")
+        if key.endswith("_value"):
+            try:
+                float(value)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(f"{key} for {attribute!r} must be a number, got {value!r}") from exc
+    for key in ("middlefill", "backfill", "futurefill"):
+        if mapping.get(key) == "value" and f"{key}_value" not in mapping:
+            raise InvalidInputError(f"{key}=value for {attribute!r} needs {key}_value")
+    return {k: str(v) for k, v in mapping.items()}
+
+
+def parse_auto_predictor(req: dict[str, Any], target_field: str, related_fields: list[str],
+                         time_budget: float | None = None) -> PredictorConfig:
+    """CreateAutoPredictor -> config (DataConfig, AttributeConfigs, AdditionalDatasets ...)."""
+    data_config = req.get("DataConfig") or {}
+    if not data_config.get("DatasetGroupArn"):
+        raise InvalidInputError("DataConfig.DatasetGroupArn is required for a new predictor")
+    if req.get("ForecastFrequency") is None or req.get("ForecastHorizon") is None:
+        raise InvalidInputError("ForecastFrequency and ForecastHorizon are required for a new predictor")
+    metric = req.get("OptimizationMetric") or "AverageWeightedQuantileLoss"
+    if metric not in METRICS:
+        raise InvalidInputError(f"OptimizationMetric must be one of {', '.join(METRICS)}")
+    transformations: dict[str, dict[str, str]] = {}
+    for ac in data_config.get("AttributeConfigs") or []:
+        name = ac.get("AttributeName")
+        if name == target_field:
+            transformations[name] = _check_fill_map(name, ac.get("Transformations"), TARGET_FILL_KEYS)
+        elif name in related_fields:
+            transformations[name] = _check_fill_map(name, ac.get("Transformations"), RELATED_FILL_KEYS)
+        else:
+            raise InvalidInputError(
+                f"AttributeConfigs names {name!r}, which is neither the target ({target_field}) nor "
+                f"a related time series attribute ({', '.join(related_fields) or 'none'})"
+            )
+    country = None
+    for extra in data_config.get("AdditionalDatasets") or []:
+        if extra.get("Name") == "holiday":
+            codes = (extra.get("Configuration") or {}).get("CountryCode") or []
+            if len(codes) != 1:
+                raise InvalidInputError("the holiday dataset needs exactly one CountryCode")
+            country = _holiday(codes[0])
+        elif extra.get("Name") == "weather":
+            raise InvalidInputError("the weather index is not available in forecasthub")
+        else:
+            raise InvalidInputError(f"AdditionalDatasets Name must be holiday, got {extra.get('Name')!r}")
+    dims = req.get("ForecastDimensions") or []
+    if not isinstance(dims, list) or len(dims) > 10:
+        raise InvalidInputError("ForecastDimensions must list at most 10 attribute names")
+    return PredictorConfig(
+        dataset_group_arn=data_config["DatasetGroupArn"], horizon=_horizon(req["ForecastHorizon"]),
+        frequency=str(req["ForecastFrequency"]), forecast_types=_types(req.get("ForecastTypes")),
+        dimensions=list(dims), optimization_metric=metric, transformations=transformations,
+        holidays_country=country, time_alignment_boundary=req.get("TimeAlignmentBoundary"),
+        time_budget_seconds=req.get("TimeBudgetSeconds") or time_budget, is_auto=True,
+    )
+
+
+def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_fields: list[str]
+                           ) -> PredictorConfig:
+    """CreatePredictor (AlgorithmArn or PerformAutoML) -> config."""
+    from forecasthub.models.registry import algorithm_from_arn
+
+    auto_ml = bool(req.get("PerformAutoML"))
+    arn = req.get("AlgorithmArn")
+    if auto_ml and (arn or req.get("PerformHPO") or req.get("HPOConfig") or req.get("TrainingParameters")):
+        raise InvalidInputError("PerformAutoML cannot be combined with AlgorithmArn, HPO or TrainingParameters")
+    if not auto_ml and not arn:
+        raise InvalidInputError("AlgorithmArn is required unless PerformAutoML is true")
+    if req.get("HPOConfig") and not req.get("PerformHPO"):
+        raise InvalidInputError("HPOConfig requires PerformHPO")
+    if req.get("PerformHPO"):
+        raise InvalidInputError("PerformHPO applies to Deep_AR_Plus and CNN-QR, which are not available yet")
+    algorithm = None if auto_ml else algorithm_from_arn(arn)
+    input_config = req.get("InputDataConfig") or {}
+    if not input_config.get("DatasetGroupArn"):
+        raise InvalidInputError("InputDataConfig.DatasetGroupArn is required")
+    feat = req.get("FeaturizationConfig") or {}
+    if not feat.get("ForecastFrequency"):
+        raise InvalidInputError("FeaturizationConfig.ForecastFrequency is required")
+    transformations: dict[str, dict[str, str]] = {}
+    for f in feat.get("Featurizations") or []:
+        name = f.get("AttributeName")
+        pipeline = f.get("FeaturizationPipeline") or [{}]
+        params = pipeline[0].get("FeaturizationMethodParameters") or {}
+        allowed = TARGET_FILL_KEYS if name == target_field else RELATED_FILL_KEYS
+        if name != target_field and name not in related_fields:
+            raise InvalidInputError(f"Featurizations names unknown attribute {name!r}")
+        transformations[name] = _check_fill_map(name, params, allowed)
+    country = None
+    for sup in input_config.get("SupplementaryFeatures") or []:
+        if sup.get("Name") == "holiday":
+            country = _holiday(sup.get("Value"))
+    evaluation = req.get("EvaluationParameters") or {}
+    windows = evaluation.get("NumberOfBacktestWindows", 1)
+    if not isinstance(windows, int) or not 1 <= windows <= 5:
+        raise InvalidInputError("NumberOfBacktestWindows must be from 1 to 5")
+    metric = req.get("OptimizationMetric") or "AverageWeightedQuantileLoss"
+    if metric not in METRICS:
+        raise InvalidInputError(f"OptimizationMetric must be one of {', '.join(METRICS)}")
+    return PredictorConfig(
+        dataset_group_arn=input_config["DatasetGroupArn"], horizon=_horizon(req.get("ForecastHorizon")),
+        frequency=str(feat["ForecastFrequency"]), forecast_types=_types(req.get("ForecastTypes")),
+        dimensions=list(feat.get("ForecastDimensions") or []), optimization_metric=metric,
+        backtest_windows=windows, backtest_offset=evaluation.get("BackTestWindowOffset"),
+        transformations=transformations, holidays_country=country, algorithm=algorithm,
+        is_auto=False,
+    )
