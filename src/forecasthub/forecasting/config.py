@@ -200,3 +200,17 @@ def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_field
         transformations=transformations, holidays_country=country, algorithm=algorithm,
         is_auto=False,
     )
+
+
+def periods_between(first: Any, last: Any, frequency: str) -> int:
+    """Whole periods of ``frequency`` from ``first`` to ``last`` (ISO strings or datetimes)."""
+    from datetime import datetime
+
+    from forecasthub.data.frequency import parse_frequency
+
+    freq = parse_frequency(frequency)
+    a = first if isinstance(first, datetime) else datetime.fromisoformat(str(first).rstrip("Z"))
+    b = last if isinstance(last, datetime) else datetime.fromisoformat(str(last).rstrip("Z"))
+    if freq.is_fixed:
+        return int((b - a).total_seconds() // 60 // freq.step_minutes)
+    return ((b.year - a.year) * 12 + b.month - a.month) // freq.months

@@ -106,17 +106,17 @@ def _member_datasets(s: Any, arns: Any, domain: str) -> list[str]:
 
 # datasets ------------------------------------------------------------------------------------
 def create_dataset(hub: Hub, req: Request) -> dict[str, Any]:
-    from forecasthub.data.frequency import validate_frequency
-    from forecasthub.data.schema import Schema, validate_schema_for_domain
+    from forecasthub.data.frequency import parse_frequency
+    from forecasthub.data.schema import Schema, validate_for_domain
 
     name = validate_name(required(req, "DatasetName"), "DatasetName")
     domain = validate_enum(required(req, "Domain"), DOMAINS, "Domain")
     dataset_type = validate_enum(required(req, "DatasetType"), DATASET_TYPES, "DatasetType")
     schema = Schema.from_json(required(req, "Schema"))
-    validate_schema_for_domain(schema, domain, dataset_type)
+    validate_for_domain(schema, domain, dataset_type)
     frequency = param(req, "DataFrequency")
     if frequency is not None:
-        validate_frequency(frequency)
+        parse_frequency(frequency)
     elif dataset_type == "RELATED_TIME_SERIES":
         raise InvalidInputError("DataFrequency is required for a RELATED_TIME_SERIES dataset")
     if dataset_type == "ITEM_METADATA" and frequency is not None:
@@ -127,7 +127,7 @@ def create_dataset(hub: Hub, req: Request) -> dict[str, Any]:
         if s.get(DatasetRow, arn) is not None:
             raise AlreadyExistsError(f"a dataset named {name!r} already exists")
         s.add(DatasetRow(arn=arn, name=name, domain=domain, dataset_type=dataset_type,
-                         data_frequency=frequency, schema=schema.to_json(), status=Status.ACTIVE,
+                         data_frequency=frequency, schema=schema.to_dict(), status=Status.ACTIVE,
                          encryption_config=param(req, "EncryptionConfig", {}), tags=tags))
     return {"DatasetArn": arn}
 

@@ -43,9 +43,9 @@ def create_dataset_import_job(hub: Hub, req: Request) -> dict[str, Any]:
     if time_zone is not None:
         if not TIME_ZONE_RE.match(time_zone):
             raise InvalidInputError(f"TimeZone {time_zone!r} is not valid")
-        from forecasthub.data.timestamps import validate_time_zone
+        from forecasthub.data.timestamps import time_zone as parse_time_zone
 
-        validate_time_zone(time_zone)
+        parse_time_zone(time_zone)
     if param(req, "UseGeolocationForTimeZone", False):
         raise InvalidInputError("UseGeolocationForTimeZone is not supported; give a TimeZone")
     tags = validate_tags(param(req, "Tags"))

@@ -29,7 +29,7 @@ def ulid() -> str:
     return "".join(ULID_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(26)))
 
 
-def _group_fields(s: Any, hub: Hub, group_arn: str) -> tuple[Any, dict[str, DatasetRow]]:
+def _group_fields(s: Any, hub: Hub, group_arn: str) -> tuple[Any, dict[str, DatasetRow], Any, list[str]]:
     from forecasthub.data.schema import Schema, schema_roles
 
     group = get_dataset_group(s, hub, group_arn)
@@ -103,9 +103,10 @@ def create_predictor(hub: Hub, req: Request) -> dict[str, Any]:
 def _check_against_data(config: Any, datasets: dict[str, DatasetRow], roles: Any,
                         fraction: int = 4) -> None:
     """Errors that need only the imported data's summary, raised before any training."""
-    from forecasthub.data.frequency import periods_between, validate_frequency, is_finer
+    from forecasthub.data.frequency import is_finer, parse_frequency
+    from forecasthub.forecasting.config import periods_between
 
-    validate_frequency(config.frequency)
+    parse_frequency(config.frequency)
     tts = datasets["TARGET_TIME_SERIES"]
     if tts.data_frequency and is_finer(config.frequency, tts.data_frequency):
         raise InvalidInputError(
