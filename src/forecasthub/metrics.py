@@ -103,7 +103,7 @@ def _safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
 def score(
     df: pd.DataFrame,
     quantiles: Sequence[float],
-    scale: pd.Series | None = None,
+    scale: pd.Series | str | None = None,
     by: Sequence[str] = (),
     smape: bool = False,
 ) -> pd.DataFrame:
@@ -112,7 +112,8 @@ def score(
     Args:
         df: evaluated points with ``item_id``, ``target``, ``mean`` and ``p..`` columns.
         quantiles: the quantile forecast types to score (their columns must exist).
-        scale: MASE scale per item (index ``item_id``), from :func:`mase_scale`; MASE is NaN
+        scale: MASE scale per item (index ``item_id``), from :func:`mase_scale`, or the name of
+            a column of ``df`` holding it (e.g. a scale per backtest window); MASE is NaN
             without it.
         by: grouping columns, e.g. ``["window"]`` or ``["window", "item_id"]`` for per-series.
         smape: also compute sMAPE.
@@ -153,6 +154,9 @@ def score(
     out[RMSE] = np.sqrt(sums["sq_err"] / sums["n"])
     out[MAPE] = _safe_div(sums["ape"], sums["ape_n"])
 
+    if isinstance(scale, str):
+        _require(df, [scale])
+        parts["scale"] = df[scale].to_numpy(dtype=float)
     per_item = _per_item(df, parts, by, scale, smape)
     item_groups = per_item.groupby(list(by), sort=True, observed=True) if by else None
     out[MASE] = _per_item_mean(per_item, item_groups, "mase", out.index)
@@ -169,15 +173,18 @@ def _per_item(
     df: pd.DataFrame,
     parts: pd.DataFrame,
     by: Sequence[str],
-    scale: pd.Series | None,
+    scale: pd.Series | str | None,
     smape: bool,
 ) -> pd.DataFrame:
     """Per (group, item) mean absolute error, MASE and sMAPE."""
-    cols = ["abs_err", "n"] + (["smape"] if smape else [])
+    cols = ["abs_err", "n", *(["smape"] if smape else []), *(["scale"] if "scale" in parts else [])]
     keys = [df[c] for c in by if c != ITEM_ID] + [df[ITEM_ID]]
-    per = parts[cols].groupby(keys, sort=True, observed=True).sum().reset_index()
+    agg = {c: ("mean" if c == "scale" else "sum") for c in cols}
+    per = parts[cols].groupby(keys, sort=True, observed=True).agg(agg).reset_index()
     mae = per["abs_err"] / per["n"]
-    if scale is not None:
+    if isinstance(scale, str):
+        per["mase"] = mae / per["scale"].where(per["scale"] > 0)
+    elif scale is not None:
         per["mase"] = mae / per[ITEM_ID].map(scale).to_numpy(dtype=float)
     else:
         per["mase"] = np.nan
@@ -195,7 +202,7 @@ def _per_item_mean(
 
 
 def score_overall(
-    df: pd.DataFrame, quantiles: Sequence[float], scale: pd.Series | None = None
+    df: pd.DataFrame, quantiles: Sequence[float], scale: pd.Series | str | None = None
 ) -> dict[str, float]:
     """Every metric over the whole frame as a plain dict (one number each)."""
     row = score(df, quantiles, scale=scale).iloc[0]
@@ -205,7 +212,7 @@ def score_overall(
 def score_per_series(
     df: pd.DataFrame,
     quantiles: Sequence[float],
-    scale: pd.Series | None = None,
+    scale: pd.Series | str | None = None,
     by: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Every metric per item (and per group of ``by``, e.g. window)."""

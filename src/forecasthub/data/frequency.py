@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import total_ordering
 
 import numpy as np
@@ -142,7 +143,7 @@ def _from_minutes(minutes: int) -> Frequency | None:
 
 
 def infer_frequency(
-    timestamps: pl.Series | pl.Expr | list, series_key: pl.Series | None = None
+    timestamps: pl.Series | list[datetime], series_key: pl.Series | None = None
 ) -> Frequency | None:
     """Infer a dataset's frequency from its timestamps (None when it cannot be told).
 
@@ -171,6 +172,10 @@ def infer_frequency(
     if gaps.height == 0:
         return None
     minutes = int(gaps["minutes"].mode().sort()[0])
+    four_weeks = 4 * 10080
+    share = (gaps["minutes"] == four_weeks).sum() / gaps.height
+    if minutes == four_weeks and share > 0.5:
+        return Frequency(4, "W")  # calendar months are 28 days apart only around February
     if 28 * 1440 <= minutes <= 366 * 1440:  # a month or more: count calendar months
         months = gaps["months"].filter(gaps["months"] > 0)
         if months.len() == 0:
@@ -186,13 +191,13 @@ def infer_frequency(
     return _from_minutes(minutes)
 
 
-def step_grid(start: np.datetime64, periods: int, freq: Frequency | str) -> np.ndarray:
+def step_grid(start: np.datetime64 | datetime, periods: int, freq: Frequency | str) -> np.ndarray:
     """``periods`` bucket starts from ``start`` (itself a bucket start) every ``freq``."""
     freq = parse_frequency(freq)
-    start = np.datetime64(start, "us")
+    origin = np.datetime64(start).astype("datetime64[us]")
     if freq.is_fixed:
-        return start + np.arange(periods) * np.timedelta64(freq.step_minutes, "m")
-    month0 = start.astype("datetime64[M]")
-    offset = start - month0.astype("datetime64[us]")
+        return origin + np.arange(periods) * np.timedelta64(freq.step_minutes, "m")
+    month0 = origin.astype("datetime64[M]")
+    offset = origin - month0.astype("datetime64[us]")
     months = month0 + np.arange(periods) * freq.months
     return months.astype("datetime64[us]") + offset

@@ -153,7 +153,7 @@ def parse_auto_predictor(req: dict[str, Any], target_field: str, related_fields:
 def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_fields: list[str]
                            ) -> PredictorConfig:
     """CreatePredictor (AlgorithmArn or PerformAutoML) -> config."""
-    from forecasthub.models.registry import algorithm_from_arn
+    from forecasthub.models.registry import model_name_for_arn
 
     auto_ml = bool(req.get("PerformAutoML"))
     arn = req.get("AlgorithmArn")
@@ -165,7 +165,7 @@ def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_field
         raise InvalidInputError("HPOConfig requires PerformHPO")
     if req.get("PerformHPO"):
         raise InvalidInputError("PerformHPO applies to Deep_AR_Plus and CNN-QR, which are not available yet")
-    algorithm = None if auto_ml else algorithm_from_arn(arn)
+    algorithm = None if auto_ml else model_name_for_arn(arn)
     input_config = req.get("InputDataConfig") or {}
     if not input_config.get("DatasetGroupArn"):
         raise InvalidInputError("InputDataConfig.DatasetGroupArn is required")

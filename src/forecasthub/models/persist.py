@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,8 @@ def load_model(path: str | Path) -> Forecaster:
     try:
         with open(path, "rb") as fh:
             payload = cloudpickle.load(fh)
-    except (OSError, EOFError, ValueError, ImportError, AttributeError) as e:
+    except (OSError, EOFError, ValueError, ImportError, AttributeError,
+            pickle.UnpicklingError) as e:
         raise ModelError(f"Cannot read model file {path}: {e}") from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{path} is not a forecasthub model file")

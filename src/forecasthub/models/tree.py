@@ -10,6 +10,9 @@ Items present only in the item metadata are forecast by :class:`ColdStartModel`.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import pandas as pd
@@ -54,8 +57,8 @@ class LightGBM(Forecaster):
         lags: list[int] | None = None,
         target_transform: Transform = "scale",
         quantile_method: Literal["residual", "quantile", "conformal"] = "residual",
-        n_estimators: int = 200,
-        learning_rate: float = 0.05,
+        n_estimators: int = 100,
+        learning_rate: float = 0.1,
         num_leaves: int = 63,
         min_child_samples: int = 20,
         subsample: float = 1.0,
@@ -64,6 +67,12 @@ class LightGBM(Forecaster):
         n_jobs: int = 1,
         **lgb_params: Any,
     ) -> None:
+        if target_transform not in ("none", "scale", "difference"):
+            raise InvalidInputError(f"Unknown target_transform {target_transform!r}; "
+                                    "valid: none, scale, difference")
+        if quantile_method not in ("residual", "quantile", "conformal"):
+            raise InvalidInputError(f"Unknown quantile_method {quantile_method!r}; "
+                                    "valid: residual, quantile, conformal")
         self.lags = lags
         self.target_transform = target_transform
         self.quantile_method = quantile_method
@@ -106,9 +115,7 @@ class LightGBM(Forecaster):
             return []
         if self.target_transform == "scale":
             return [LocalStandardScaler()]
-        if self.target_transform == "difference":
-            return [Differences([max(ctx.season_length, 1)]), LocalStandardScaler()]
-        raise InvalidInputError(f"Unknown target_transform {self.target_transform!r}")
+        return [Differences([max(ctx.season_length, 1)]), LocalStandardScaler()]
 
     def _lag_transforms(self, ctx: ModelContext) -> dict[int, list[Any]]:
         from mlforecast.lag_transforms import RollingMean, SeasonalRollingMean
@@ -127,9 +134,16 @@ class LightGBM(Forecaster):
         if self.quantile_method == "quantile":
             for q in ctx.quantiles:
                 models[quantile_column(q)] = LGBMRegressor(objective="quantile", alpha=q, **base)
-        elif self.quantile_method not in ("conformal", "residual"):
-            raise InvalidInputError(f"Unknown quantile_method {self.quantile_method!r}")
         return models
+
+    def required_length(self, ctx: ModelContext) -> int:
+        """Seasonal differencing needs more than one season; conformal needs two windows."""
+        need = self.min_length
+        if self.target_transform == "difference":
+            need = max(need, ctx.season_length + 1)
+        if self.quantile_method == "conformal":
+            need = max(need, 2 * ctx.horizon + 1)
+        return need
 
     # ---- fit -----------------------------------------------------------------------------
     def fit(
@@ -179,11 +193,12 @@ class LightGBM(Forecaster):
         if self.quantile_method == "conformal":
             intervals = PredictionIntervals(n_windows=2, h=ctx.horizon)
         try:
-            mlf.fit(
-                df.rename(columns={ITEM_ID: UID, TIMESTAMP: DS, TARGET: "y"}),
-                static_features=self._static_cols,
-                prediction_intervals=intervals,
-            )
+            with _quiet():
+                mlf.fit(
+                    df.rename(columns={ITEM_ID: UID, TIMESTAMP: DS, TARGET: "y"}),
+                    static_features=self._static_cols,
+                    prediction_intervals=intervals,
+                )
         except Exception as e:  # mlforecast/lightgbm raise assorted errors
             raise ModelError(f"LightGBM failed to fit: {type(e).__name__}: {e}") from e
         return mlf
@@ -205,8 +220,12 @@ class LightGBM(Forecaster):
         if self._related_cols:
             x_df = tail[[ITEM_ID, TIMESTAMP, *self._related_cols]].rename(
                 columns={ITEM_ID: UID, TIMESTAMP: DS})
-        fcst = mlf.predict(h=h, X_df=x_df, ids=items).rename(
-            columns={UID: ITEM_ID, DS: TIMESTAMP})
+        try:
+            with _quiet():
+                fcst = mlf.predict(h=h, X_df=x_df, ids=items)
+        except Exception as e:  # mlforecast raises ValueError/KeyError on bad X_df
+            raise ModelError(f"LightGBM calibration failed: {type(e).__name__}: {e}") from e
+        fcst = fcst.rename(columns={UID: ITEM_ID, DS: TIMESTAMP})
         self._scale = series_scale(train, ctx.season_length)
         return ResidualQuantiles(ctx.quantiles, h).fit(tail, fcst, self._scale)
 
@@ -290,7 +309,8 @@ class LightGBM(Forecaster):
         if self.quantile_method == "conformal":
             levels = levels_for(ctx.quantiles) or None
         try:
-            fcst = self._mlf.predict(h=ctx.horizon, X_df=x_df, ids=items, level=levels)
+            with _quiet():
+                fcst = self._mlf.predict(h=ctx.horizon, X_df=x_df, ids=items, level=levels)
         except Exception as e:  # mlforecast raises ValueError/KeyError on bad X_df
             raise ModelError(f"LightGBM failed to predict: {type(e).__name__}: {e}") from e
         if self.quantile_method == "conformal":
@@ -334,6 +354,14 @@ class LightGBM(Forecaster):
             future = future.merge(rel[[ITEM_ID, TIMESTAMP, *self._related_cols]],
                                   on=[ITEM_ID, TIMESTAMP], how="left")
         return self._cold.predict(future, self._static, self._related_cols)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence mlforecast's UserWarnings (notes on short series and null lag features)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield
 
 
 def _typed_static(static: pd.DataFrame | None) -> pd.DataFrame | None:

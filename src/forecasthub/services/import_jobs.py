@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -148,9 +149,11 @@ class ImportHandler:
     """Runs a dataset import job: read, validate, merge, publish, record statistics."""
 
     def run(self, hub: Hub, job: JobRow, progress: worker.Progress) -> None:
-        from forecasthub.data.importer import import_summary, read_import_files, write_canonical
-        from forecasthub.data.importer import field_statistics, merge_incremental
-        from forecasthub.data.schema import Schema, key_columns
+        from forecasthub.data.importer import (
+            list_import_files, merge_incremental, read_import_files, write_canonical,
+        )
+        from forecasthub.data.schema import Schema, schema_roles
+        from forecasthub.data.statistics import field_statistics, import_summary
 
         with hub.db.session() as s:
             row = get_import_job(s, job.resource_arn)
@@ -159,35 +162,35 @@ class ImportHandler:
                 raise NotFoundError(f"dataset {row.dataset_arn} no longer exists")
             _set_status(row, Status.CREATE_IN_PROGRESS)
             dataset.status = Status.UPDATE_IN_PROGRESS
-            schema, dataset_type = Schema.from_json(dataset.schema), dataset.dataset_type
-            previous, mode, name = dataset.current_version, row.import_mode, dataset.name
+            schema, dataset_type, domain = Schema.from_json(dataset.schema), dataset.dataset_type, dataset.domain
+            previous, mode, name, job_name = dataset.current_version, row.import_mode, dataset.name, row.name
             options = dict(fmt=row.format, timestamp_format=row.timestamp_format,
-                           time_zone=row.time_zone)
+                           time_zone=row.time_zone, domain=domain)
         started = time.monotonic()
-        files = paths.list_files(paths.resolve_local(job.payload["path"], hub.settings.import_roots))
-        progress.update(stage="reading", done=0, total=len(files) + 1)
+        files = list_import_files(paths.resolve_local(job.payload["path"], hub.settings.import_roots))
+        input_bytes = sum(os.path.getsize(f) for f in files)
+        progress.update(stage="reading", done=0, total=3)
         frame = read_import_files(files, schema, dataset_type, **options)
         if mode == "INCREMENTAL" and previous:
-            progress.update(stage="merging")
+            progress.update(stage="merging", done=1)
             frame = merge_incremental(read_version(hub, previous), frame,
-                                      key_columns(schema, dataset_type))
-        progress.update(stage="writing", done=len(files))
-        version_key = f"datasets/{name}/versions/{row.name}-{uuid.uuid4().hex[:8]}"
+                                      schema_roles(schema, dataset_type, domain).sort_columns)
+        progress.update(stage="writing", done=2)
         stats = field_statistics(frame, schema)
-        summary = import_summary(frame, schema, dataset_type)
+        summary = import_summary(frame, schema, dataset_type, domain=domain, input_bytes=input_bytes)
+        version_key = f"datasets/{name}/versions/{job_name}-{uuid.uuid4().hex[:8]}"
         with hub.store.version(version_key) as staging:
-            write_canonical(frame, staging / DATA_FILE)
-            size_gb = round((staging / DATA_FILE).stat().st_size / 1024**3, 6)
-        summary["seconds"] = round(time.monotonic() - started, 3)
+            write_canonical(frame, staging / DATA_FILE, schema)
+        summary["Seconds"] = round(time.monotonic() - started, 3)
         with hub.db.session() as s:
             row = get_import_job(s, job.resource_arn)
             dataset = s.get(DatasetRow, row.dataset_arn)
             _set_status(row, Status.ACTIVE)
             row.version_key, row.field_statistics, row.summary = version_key, stats, summary
-            row.data_size_gb, row.message = size_gb, None
+            row.data_size_gb, row.message = summary["DataSize"], None
             dataset.current_version, dataset.version_summary = version_key, summary
             dataset.status, dataset.modified_at = Status.ACTIVE, utcnow()
-        progress.update(stage="done", done=len(files) + 1)
+        progress.update(stage="done", done=3)
 
     def fail(self, hub: Hub, job: JobRow, message: str, stopped: bool = False) -> None:
         with hub.db.session() as s:

@@ -9,10 +9,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from forecasthub.errors import InvalidInputError, LimitExceededError, NotFoundError
-
-MAX_FILES = 10_000
-
+from forecasthub.errors import InvalidInputError, NotFoundError
 
 def resolve_local(path: str, roots: list[str], must_exist: bool = True) -> Path:
     """A data source path as an absolute local path inside one of the allowed roots."""
@@ -40,18 +37,3 @@ def resolve_local(path: str, roots: list[str], must_exist: bool = True) -> Path:
     if must_exist and not resolved.exists():
         raise NotFoundError(f"{path}: no such file or folder")
     return resolved
-
-
-def list_files(resolved: Path) -> list[str]:
-    """The data files of a path: the file itself, or every visible file under a folder."""
-    if resolved.is_file():
-        return [str(resolved)]
-    files = sorted(
-        str(p) for p in resolved.rglob("*")
-        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(resolved).parts)
-    )
-    if not files:
-        raise InvalidInputError(f"{resolved}: the folder holds no data files")
-    if len(files) > MAX_FILES:
-        raise LimitExceededError(f"{resolved}: {len(files)} files; an import reads at most {MAX_FILES}")
-    return files

@@ -122,7 +122,7 @@ def _check_against_data(config: Any, datasets: dict[str, DatasetRow], roles: Any
         raise InvalidInputError(f"ForecastDimensions {unknown} are not string attributes of "
                                 f"{tts.name!r} (dimensions there: {list(roles.dimensions)})")
     summary = tts.version_summary or {}
-    first, last = summary.get("first_timestamp"), summary.get("last_timestamp")
+    first, last = summary.get("FirstTimestamp"), summary.get("LastTimestamp")
     if first and last:
         length = periods_between(first, last, config.frequency) + 1
         limit = min(500, length // fraction)

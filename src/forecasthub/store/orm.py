@@ -121,3 +121,20 @@ class ExportJobRow(ResourceMixin, Base):
     destination: Mapped[dict[str, Any]] = mapped_column(JSON)
     format: Mapped[str] = mapped_column(String(16), default="CSV")
     files: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class AccessKeyRow(Base):
+    """An API access key (AWS-style id + secret) for the HTTP APIs.
+
+    The secret is stored as given, not hashed: SigV4 signatures are HMACs keyed by a key derived
+    from the secret, so the server needs the secret itself to verify one. Protect the metadata
+    database accordingly (file permissions, database credentials).
+    """
+
+    __tablename__ = "access_keys"
+    access_key_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    secret_access_key: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="Active", index=True)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

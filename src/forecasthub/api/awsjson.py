@@ -1,0 +1,95 @@
+"""Amazon Forecast's wire protocol: AWS JSON 1.1 on ``POST /``, so boto3's ``forecast`` and
+``forecastquery`` clients work with ``endpoint_url=``.
+
+The operation comes from ``X-Amz-Target`` (``AmazonForecast.<Op>`` or
+``AmazonForecastRuntime.<Op>``); errors are ``{"__type": <ExceptionName>, "message": ...}``,
+which botocore turns into ``client.exceptions.<ExceptionName>``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from forecasthub.api.auth import AuthError, AuthPolicy, Incoming
+from forecasthub.api.dispatch import RUNTIME_OPERATIONS, call_operation, parse_body
+from forecasthub.api.limits import AWS_JSON
+from forecasthub.errors import ForecastHubError
+from forecasthub.services.context import Hub
+from forecasthub.services.operations import OPERATIONS
+
+log = logging.getLogger(__name__)
+
+FORECAST_PREFIX = "AmazonForecast."
+RUNTIME_PREFIX = "AmazonForecastRuntime."
+AUTH_STATUS = 403
+
+router = APIRouter()
+
+
+def resolve_target(target: str | None) -> str | None:
+    """The operation an ``X-Amz-Target`` names, or None when this server does not have it."""
+    if not target:
+        return None
+    if target.startswith(RUNTIME_PREFIX):
+        op = target[len(RUNTIME_PREFIX):]
+        return op if op in RUNTIME_OPERATIONS and op in OPERATIONS else None
+    if target.startswith(FORECAST_PREFIX):
+        op = target[len(FORECAST_PREFIX):]
+        return op if op not in RUNTIME_OPERATIONS and op in OPERATIONS else None
+    return None
+
+
+def aws_response(status: int, body: dict[str, Any], request_id: str) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status_code=status,
+                    media_type=AWS_JSON, headers={"x-amzn-RequestId": request_id})
+
+
+def aws_error(status: int, aws_type: str, message: str, request_id: str) -> Response:
+    return aws_response(status, {"__type": aws_type, "message": message}, request_id)
+
+
+def incoming(request: Request, body: bytes) -> Incoming:
+    scope = request.scope
+    return Incoming(
+        method=request.method,
+        raw_path=(scope.get("raw_path") or scope["path"].encode()).decode("latin-1"),
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+        body=body,
+        client_host=request.client.host if request.client else None,
+    )
+
+
+@router.post("/", include_in_schema=False)
+async def aws_json(request: Request) -> Response:
+    request_id = str(uuid.uuid4())
+    hub: Hub = request.app.state.hub
+    policy: AuthPolicy = request.app.state.auth
+    body = await request.body()
+    try:
+        await run_in_threadpool(policy.authenticate, incoming(request, body), allow_bearer=False)
+    except AuthError as exc:
+        return aws_error(AUTH_STATUS, exc.aws_type, exc.message, request_id)
+
+    target = request.headers.get("x-amz-target")
+    operation = resolve_target(target)
+    if operation is None:
+        return aws_error(400, "UnknownOperationException",
+                         f"unknown or unsupported operation {target!r}" if target
+                         else "the X-Amz-Target header is required", request_id)
+    try:
+        result = await run_in_threadpool(call_operation, hub, operation, parse_body(body))
+    except ForecastHubError as exc:
+        return aws_error(400, exc.aws_type, exc.message, request_id)
+    except Exception:  # a bug: the client gets no trace, the log gets all of it
+        log.exception("%s failed (request %s)", operation, request_id)
+        return aws_error(500, "InternalFailure", f"internal error (request {request_id})",
+                         request_id)
+    return aws_response(200, result, request_id)

@@ -1,0 +1,103 @@
+"""Name -> model class registry, plus Amazon Forecast algorithm ARNs -> our model names.
+
+Registration is explicit (:func:`register`); an unknown name or ARN raises InvalidInputError
+listing the valid ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forecasthub.errors import InvalidInputError
+from forecasthub.models.base import Forecaster
+
+_REGISTRY: dict[str, type[Forecaster]] = {}
+
+ARN_PREFIX = "arn:aws:forecast:::algorithm/"
+# Amazon Forecast algorithm -> our model; None: not available yet.
+_ARN_MODELS: dict[str, str | None] = {
+    "ETS": "ETS",
+    "ARIMA": "ARIMA",
+    "NPTS": "NPTS",
+    "Prophet": None,
+    "Deep_AR_Plus": None,
+    "CNN-QR": None,
+}
+
+
+def register(cls: type[Forecaster]) -> type[Forecaster]:
+    """Add a model class under its ``name``; a second class with the same name is an error."""
+    existing = _REGISTRY.get(cls.name)
+    if existing is not None and existing is not cls:
+        raise InvalidInputError(f"Model name {cls.name!r} is already registered")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def model_names() -> list[str]:
+    """Registered model names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_model_class(name: str) -> type[Forecaster]:
+    """The class registered under ``name``."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidInputError(
+            f"Unknown model {name!r}; available models: {', '.join(model_names())}"
+        ) from None
+
+
+def create_model(name: str, **params: Any) -> Forecaster:
+    """A new, unfitted instance of model ``name``."""
+    return get_model_class(name)(**params)
+
+
+def supported_algorithm_arns() -> list[str]:
+    """Algorithm ARNs that map to a model we have."""
+    return [ARN_PREFIX + a for a, m in _ARN_MODELS.items() if m is not None and m in _REGISTRY]
+
+
+def model_name_for_arn(arn: str) -> str:
+    """Our model name for an Amazon Forecast ``AlgorithmArn``."""
+    algorithm = arn[len(ARN_PREFIX):] if arn.startswith(ARN_PREFIX) else None
+    name = _ARN_MODELS.get(algorithm) if algorithm is not None else None
+    if name is None or name not in _REGISTRY:
+        raise InvalidInputError(
+            f"Unsupported AlgorithmArn {arn!r}; supported: {', '.join(supported_algorithm_arns())}"
+        )
+    return name
+
+
+def arn_for_model(name: str) -> str | None:
+    """The Amazon Forecast ARN of one of our models, or None when it has no Amazon twin."""
+    for algorithm, model in _ARN_MODELS.items():
+        if model == name:
+            return ARN_PREFIX + algorithm
+    return None
+
+
+def _register_builtins() -> None:
+    from forecasthub.models.npts import NPTS
+    from forecasthub.models.statistical import (
+        ADIDA,
+        ARIMA,
+        CES,
+        ETS,
+        IMAPA,
+        TSB,
+        Croston,
+        Mean,
+        Naive,
+        SeasonalNaive,
+        Theta,
+    )
+    from forecasthub.models.tree import LightGBM
+
+    for cls in (SeasonalNaive, Naive, Mean, ETS, ARIMA, Theta, CES, Croston, ADIDA, IMAPA, TSB,
+                NPTS, LightGBM):
+        register(cls)
+
+
+_register_builtins()

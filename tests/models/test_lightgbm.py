@@ -1,0 +1,85 @@
+"""Global LightGBM: related covariates, item metadata, cold start, holidays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasthub.errors import InvalidInputError, ModelError
+from forecasthub.models import ModelContext
+from forecasthub.models.features import HolidayFlag
+from forecasthub.models.tree import LightGBM
+
+SMALL = dict(n_estimators=30, num_leaves=15, min_child_samples=5)
+
+
+@pytest.fixture(scope="module")
+def promo_data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Four items, demand doubles on promotion days; related covers the horizon."""
+    rng = np.random.default_rng(1)
+    stamps = pd.date_range("2024-01-01", periods=120 + 7, freq="D")
+    train, related = [], []
+    for i, item in enumerate(["a", "b", "c", "d"]):
+        promo = (rng.random(len(stamps)) < 0.3).astype(float)
+        y = (10 + 3 * i) * (1 + promo) + rng.normal(0, 0.5, len(stamps))
+        related.append(pd.DataFrame({"item_id": item, "timestamp": stamps, "promo": promo}))
+        train.append(pd.DataFrame({"item_id": item, "timestamp": stamps[:120], "target": y[:120]}))
+    static = pd.DataFrame({"item_id": ["a", "b", "c", "d", "new"],
+                           "category": ["x", "x", "y", "y", "y"]})
+    return pd.concat(train, ignore_index=True), pd.concat(related, ignore_index=True), static
+
+
+def test_related_covariates_change_the_forecast(promo_data, ctx: ModelContext) -> None:
+    train, related, _ = promo_data
+    model = LightGBM(**SMALL).fit(train, ctx, related=related)
+    base = model.predict(related)
+    flipped = related.assign(promo=1.0 - related["promo"])
+    other = model.predict(flipped)
+    assert not np.allclose(base["mean"], other["mean"])
+    with pytest.raises(ModelError, match="related"):
+        model.predict()
+
+
+def test_missing_future_covariates_are_reported(promo_data, ctx: ModelContext) -> None:
+    train, related, _ = promo_data
+    model = LightGBM(**SMALL).fit(train, ctx, related=related)
+    short = related[related["timestamp"] < related["timestamp"].max()]
+    with pytest.raises(ModelError, match="cover"):
+        model.predict(short)
+
+
+def test_cold_start_from_item_metadata(promo_data, ctx: ModelContext) -> None:
+    train, related, static = promo_data
+    model = LightGBM(**SMALL).fit(train, ctx, related=related, static=static)
+    fcst = model.predict(related.assign(promo=0.0)._append(
+        related[related.item_id == "a"].assign(item_id="new", promo=0.0)))
+    assert set(fcst["item_id"]) == {"a", "b", "c", "d", "new"}
+    new = fcst[fcst.item_id == "new"]
+    assert len(new) == ctx.horizon and np.isfinite(new["mean"]).all()
+    assert (np.diff(new[["p10", "p50", "p90"]].to_numpy(), axis=1) >= 0).all()
+    with pytest.raises(ModelError, match="unknown"):
+        model.predict(related, items=["unknown"])
+
+
+def test_quantile_methods_and_transforms(promo_data, ctx: ModelContext) -> None:
+    train, _, _ = promo_data
+    for kwargs in ({"quantile_method": "quantile"}, {"target_transform": "difference"},
+                   {"quantile_method": "conformal", "target_transform": "none"}):
+        fcst = LightGBM(**SMALL, **kwargs).fit(train, ctx).predict()
+        assert fcst[["mean", "p10", "p50", "p90"]].notna().all().all()
+    with pytest.raises(InvalidInputError):
+        LightGBM(quantile_method="bogus").fit(train, ctx)
+
+
+def test_holiday_flags(promo_data) -> None:
+    flag = HolidayFlag("US")
+    days = pd.DatetimeIndex(["2024-07-04", "2024-07-05", "2024-12-25 13:00"])
+    assert flag(days).tolist() == [1.0, 0.0, 1.0]
+    assert HolidayFlag("UK").country == "GB"
+    with pytest.raises(InvalidInputError):
+        HolidayFlag("XX")
+    train, _, _ = promo_data
+    ctx = ModelContext(freq="D", season_length=7, horizon=7, holidays_country="US")
+    fcst = LightGBM(**SMALL).fit(train, ctx).predict()
+    assert len(fcst) == 4 * 7
