@@ -17,7 +17,7 @@ import pandas as pd
 from forecasthub.columns import ITEM_ID, MEAN, TARGET, quantile_column
 from forecasthub.errors import ModelError
 from forecasthub.models.base import Forecaster, ModelContext
-from forecasthub.models.statistical import Mean, Naive, SeasonalNaive
+from forecasthub.models.baseline import Mean, Naive, SeasonalNaive
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ With ``conformal_windows`` set they run through statsforecast's conformal interv
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
@@ -42,22 +43,18 @@ class _VectorisedBaseline(StatsForecastModel):
                                 ctx.horizon)
         point, sigma, growth = self._components(y, groups, ctx)
         out[MEAN] = point
-        spread = np.repeat(sigma, ctx.horizon) * np.tile(growth, len(sigma)) if growth.ndim == 1 \
-            else np.repeat(sigma, ctx.horizon) * growth.ravel()
+        spread = (sigma[:, None] * np.broadcast_to(growth, (len(sigma), ctx.horizon))).ravel()
         z = _normal_quantiles(ctx.quantiles)
         for q, zq in zip(ctx.quantiles, z, strict=True):
             out[quantile_column(q)] = point + zq * spread
         return out
 
+    @abstractmethod
     def _components(
         self, y: pd.Series, groups: pd.Series, ctx: ModelContext
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(point forecast [series * horizon], sigma [series], growth [horizon] or
         [series, horizon]), series in sorted order."""
-        raise NotImplementedError  # pragma: no cover - abstract in spirit, see subclasses
-
-    def _model(self, ctx: ModelContext, intervals: Any) -> Any:
-        raise NotImplementedError  # pragma: no cover - overridden below
 
 
 def _sigma(residuals: pd.Series, groups: pd.Series, dof: pd.Series) -> np.ndarray:

@@ -82,9 +82,10 @@ def future_timestamps(last: pd.Series, freq: str, horizon: int) -> pd.DataFrame:
     """``item_id, timestamp`` for the ``horizon`` steps after each item's last timestamp."""
     offset = pd.tseries.frequencies.to_offset(freq)
     items = np.repeat(last.index.astype(str).to_numpy(), horizon)
-    stamps = [pd.date_range(ts, periods=horizon + 1, freq=offset)[1:] for ts in last.to_numpy()]
-    flat = np.concatenate([s.to_numpy() for s in stamps]) if stamps else np.array([], "M8[ns]")
-    return pd.DataFrame({ITEM_ID: items, TIMESTAMP: flat})
+    ends, which = np.unique(last.to_numpy(), return_inverse=True)  # usually one shared end
+    grid = np.stack([pd.date_range(ts, periods=horizon + 1, freq=offset)[1:].to_numpy()
+                     for ts in ends]) if len(ends) else np.empty((0, horizon), "M8[ns]")
+    return pd.DataFrame({ITEM_ID: items, TIMESTAMP: grid[which].ravel()})
 
 
 def select_items(frame: pd.DataFrame, items: Sequence[str] | None) -> pd.DataFrame:

@@ -79,6 +79,7 @@ def arn_for_model(name: str) -> str | None:
 
 
 def _register_builtins() -> None:
+    from forecasthub.models.baseline import Mean, Naive, SeasonalNaive
     from forecasthub.models.npts import NPTS
     from forecasthub.models.statistical import (
         ADIDA,
@@ -88,9 +89,6 @@ def _register_builtins() -> None:
         IMAPA,
         TSB,
         Croston,
-        Mean,
-        Naive,
-        SeasonalNaive,
         Theta,
     )
     from forecasthub.models.tree import LightGBM

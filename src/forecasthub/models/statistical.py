@@ -1,5 +1,5 @@
-"""statsforecast adapters: SeasonalNaive, Naive, Mean, ETS, ARIMA, Theta, CES and the
-intermittent-demand models (Croston, ADIDA, IMAPA, TSB).
+"""statsforecast adapters: ETS, ARIMA, Theta, CES and the intermittent-demand models (Croston,
+ADIDA, IMAPA, TSB); the baselines live in :mod:`baseline`.
 
 Quantiles come from prediction intervals: quantile q < 0.5 is the lower bound of the central
 ``(1 - 2q)`` interval, q > 0.5 the upper bound of ``(2q - 1)``; the median is the point forecast
@@ -71,44 +71,6 @@ class StatsForecastModel(LocalForecaster):
         except Exception as e:  # library errors have no common base class
             raise ModelError(f"{self.name} failed: {type(e).__name__}: {e}") from e
         return from_intervals(fcst, model.alias, ctx.quantiles)
-
-
-class SeasonalNaive(StatsForecastModel):
-    name = "SeasonalNaive"
-    cost_per_series = 0.0002
-
-    def _model(self, ctx: ModelContext, intervals: Any) -> Any:
-        from statsforecast.models import Naive as _Naive
-        from statsforecast.models import SeasonalNaive as _SeasonalNaive
-
-        if ctx.season_length <= 1:
-            return _Naive(alias="SeasonalNaive", prediction_intervals=intervals)
-        return _SeasonalNaive(ctx.season_length, prediction_intervals=intervals)
-
-    def required_length(self, ctx: ModelContext) -> int:
-        return max(super().required_length(ctx), ctx.season_length)
-
-
-class Naive(StatsForecastModel):
-    name = "Naive"
-    cost_per_series = 0.0002
-
-    def _model(self, ctx: ModelContext, intervals: Any) -> Any:
-        from statsforecast.models import Naive as _Naive
-
-        return _Naive(prediction_intervals=intervals)
-
-
-class Mean(StatsForecastModel):
-    """Historic average: the last-resort fallback (fits any non-empty series)."""
-
-    name = "Mean"
-    cost_per_series = 0.0002
-
-    def _model(self, ctx: ModelContext, intervals: Any) -> Any:
-        from statsforecast.models import HistoricAverage
-
-        return HistoricAverage(alias="Mean", prediction_intervals=intervals)
 
 
 class ETS(StatsForecastModel):
