@@ -82,3 +82,22 @@ def test_one_bad_cell_is_located(tmp_path: Path, rows: list[tuple], header: bool
     assert e.file == str(path)
     assert e.row == line + 1
     assert e.column == SCHEMA.names[column]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["b", "a", "ab", "é", "10", "9"]),
+                               st.sampled_from(["s2", "s1"]),
+                               st.integers(0, 5).map(lambda d: datetime(2020, 1, 1 + d)),
+                               st.integers(0, 1000)), min_size=1, max_size=40))
+def test_canonical_sort_matches_polars(rows: list[tuple]) -> None:
+    import polars as pl
+
+    from forecasthub.data.importer import sort_canonical
+    from forecasthub.data.schema import schema_roles
+
+    sch = schema(("item_id", "string"), ("store", "string"), ("timestamp", "timestamp"),
+                 ("qty", "integer"))
+    frame = pl.DataFrame(rows, schema=["item_id", "store", "timestamp", "qty"], orient="row")
+    roles = schema_roles(sch, TARGET_TIME_SERIES)
+    expected = frame.sort(roles.sort_columns, maintain_order=True)
+    assert sort_canonical(frame, roles).equals(expected)

@@ -160,6 +160,10 @@ from forecasthub.cli import shortcuts  # noqa: E402  (registers import, demo, jo
 
 shortcuts.register(cli)
 
+from forecasthub.cli import server  # noqa: E402  (serve, access keys)
+
+server.register(cli)
+
 
 def main() -> None:
     cli(prog_name="forecasthub")
