@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forecasthub.errors import InvalidInputError
 from forecasthub.metrics import (
@@ -112,3 +114,37 @@ def test_metric_table() -> None:
 def test_missing_column_is_reported(evaluated: pd.DataFrame) -> None:
     with pytest.raises(InvalidInputError, match="p99"):
         score(evaluated, (0.99,))
+
+
+def _manual_loop(df: pd.DataFrame, scale: pd.Series) -> dict[str, dict[str, float]]:
+    """Slow per-series reference."""
+    out = {}
+    for item, g in df.groupby("item_id"):
+        y, m = g["target"].to_numpy(), g["mean"].to_numpy()
+        wql = [2 * pinball(y, g[c].to_numpy(), q).sum() / np.abs(y).sum()
+               for q, c in ((0.1, "p10"), (0.9, "p90"))]
+        out[item] = {"wql": float(np.mean(wql)),
+                     "wape": float(np.abs(y - m).sum() / np.abs(y).sum()),
+                     "rmse": float(np.sqrt(((y - m) ** 2).mean())),
+                     "mase": float(np.abs(y - m).mean() / scale[item])}
+    return out
+
+
+@given(st.integers(min_value=1, max_value=5), st.integers(min_value=1, max_value=6),
+       st.integers(min_value=0, max_value=10_000))
+@settings(max_examples=25, deadline=None)
+def test_vectorised_equals_manual_loop(n_items: int, n_points: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = n_items * n_points
+    y = rng.uniform(1, 100, n)
+    mean = y + rng.normal(0, 5, n)
+    df = pd.DataFrame({"item_id": np.repeat([f"i{k}" for k in range(n_items)], n_points),
+                       "target": y, "mean": mean,
+                       "p10": mean - rng.uniform(0, 10, n), "p90": mean + rng.uniform(0, 10, n)})
+    scale = pd.Series(rng.uniform(1, 5, n_items), index=[f"i{k}" for k in range(n_items)])
+    per = score_per_series(df, (0.1, 0.9), scale=scale).set_index("item_id")
+    for item, ref in _manual_loop(df, scale).items():
+        assert per.loc[item, WQL] == pytest.approx(ref["wql"])
+        assert per.loc[item, WAPE] == pytest.approx(ref["wape"])
+        assert per.loc[item, RMSE] == pytest.approx(ref["rmse"])
+        assert per.loc[item, MASE] == pytest.approx(ref["mase"])

@@ -89,3 +89,22 @@ def test_weighted_ensemble_blends_members(panel: pd.DataFrame, ctx: ModelContext
     np.testing.assert_allclose(out.loc[~trend, "mean"], fcst.loc[~trend, "mean"])
     with pytest.raises(InvalidInputError):
         WeightedEnsemble({"Naive": create_model("Naive")}, {"Naive": 0.0})
+
+
+def test_spread_calibration_widens_too_narrow_bands() -> None:
+    from forecasthub.automl.spread import apply_spread, calibrate_spread
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(100, 10, 600)
+    series = np.repeat(np.arange(6), 100)
+    window = np.tile(np.repeat([0, 1], 50), 6)
+    obj = Objective(WQL, y, window, series, np.ones_like(y), (0.1, 0.5, 0.9))
+    narrow = np.stack([np.full(600, 100.0), np.full(600, 95.0), np.full(600, 100.0),
+                       np.full(600, 105.0)], axis=1)  # true p10/p90 are about 100 -+ 12.8
+    factors = calibrate_spread(narrow, obj, (0.1, 0.5, 0.9))
+    assert factors is not None and factors[0] > 2 - 0.5 and factors[2] > 2 - 0.5
+    assert obj.value(apply_spread(narrow, factors)) < obj.value(narrow)
+    well = np.stack([np.full(600, 100.0), np.full(600, 87.2), np.full(600, 100.0),
+                     np.full(600, 112.8)], axis=1)
+    kept = calibrate_spread(well, obj, (0.1, 0.5, 0.9))
+    assert kept is None or np.allclose(kept, 1.0, atol=0.15)

@@ -52,7 +52,9 @@ def test_backtest_forecasts_and_item_metrics(result) -> None:
                 "mean", "p10", "p50", "p90"):
         assert col in bt.columns
     assert set(bt["model"]) == {"SeasonalNaive", "ETS", "LightGBM", "Ensemble"}
-    assert {"model", "window", "item_id", "WAPE"} <= set(res.item_metrics.columns)
+    items = res.item_metrics
+    assert {"model", "window", "item_id", "WAPE"} <= set(items.columns)
+    assert set(items["window"]) == {"SUMMARY", 0, 1}
 
 
 def test_fallbacks_are_recorded_and_progress_reported(result) -> None:
@@ -127,3 +129,17 @@ def test_global_member_kept_for_cold_start(panel: pd.DataFrame, ctx: ModelContex
     res = run_automl(healthy, ctx, static=static, config=config)
     assert "brand_new" in set(res.forecast["item_id"])
     assert res.forecast["item_id"].nunique() == 3
+
+
+def test_related_covariates_through_automl(panel: pd.DataFrame, ctx: ModelContext) -> None:
+    healthy = panel[panel.item_id.isin(["seasonal", "trend"])]
+    stamps = pd.date_range(healthy.timestamp.min(), periods=100 + ctx.horizon, freq="D")
+    related = pd.DataFrame({"item_id": np.repeat(["seasonal", "trend"], len(stamps)),
+                            "timestamp": np.tile(stamps, 2),
+                            "price": np.tile(np.arange(len(stamps), dtype=float), 2)})
+    config = AutoMLConfig(candidates={
+        "LightGBM": LightGBM(n_estimators=30, num_leaves=15, min_child_samples=5)},
+        ensemble=False)
+    res = run_automl(healthy, ctx, related=related, config=config)
+    assert res.fallbacks == [] and res.model_name == "LightGBM"
+    check_forecast(res.forecast, ctx.quantiles, ctx.horizon)

@@ -29,9 +29,11 @@ class WeightedEnsemble(Forecaster):
         series_weights: pd.DataFrame | None = None,
         stage: str = "final fit",
         keep: tuple[str, ...] = (),
+        spread: dict[float, float] | None = None,
     ) -> None:
         """``series_weights``: index item_id, one column per member name (rows sum to 1);
-        ``keep``: members fitted even with weight 0 (a global model for cold-start items)."""
+        ``keep``: members fitted even with weight 0 (a global model for cold-start items);
+        ``spread``: quantile -> factor on its distance to the mean (:mod:`spread`)."""
         unknown = set(weights).difference(members)
         if unknown:
             raise InvalidInputError(f"Weights for unknown ensemble members {sorted(unknown)}")
@@ -48,6 +50,7 @@ class WeightedEnsemble(Forecaster):
                         for k in kept}
         self.series_weights = (None if series_weights is None
                                else series_weights.reindex(columns=list(kept), fill_value=0.0))
+        self.spread = dict(spread or {})
         self.ctx: ModelContext | None = None
 
     @property
@@ -116,6 +119,9 @@ class WeightedEnsemble(Forecaster):
             raise ModelError(f"No ensemble member can forecast items {missing}")
         out = keys.copy()
         out[cols] = total / weight_sum[:, None]
+        for q, factor in self.spread.items():
+            col = quantile_column(q)
+            out[col] = out[MEAN] + factor * (out[col] - out[MEAN])
         return finalize(out, self.ctx.quantiles)
 
     def _member_forecasts(

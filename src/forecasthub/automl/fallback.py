@@ -111,10 +111,10 @@ class FallbackForecaster(Forecaster):
     ) -> None:
         sub = train[train[ITEM_ID].isin(items)]
         model = _fresh(self.primary)
+        rel = related if self.primary.is_global else _subset(related, items)
         try:
-            model.fit(sub, ctx, related=_subset(related, items) if not self.primary.is_global
-                      else related, static=static)
-            forecast = model.predict(items=list(items))
+            model.fit(sub, ctx, related=rel, static=static)
+            forecast = model.predict(rel, items=list(items))
         except (ModelError, ValueError, ArithmeticError, np.linalg.LinAlgError) as e:
             if self.primary.is_global or len(items) == 1:
                 self._hand_over(train, ctx, items, f"{type(e).__name__}: {e}")

@@ -24,7 +24,8 @@ class AutoMLResult:
     ``metrics``: one row per (model, window) with ``EvaluationType`` COMPUTED, plus one SUMMARY
     row per model (mean over windows); columns model, window, EvaluationType,
     TestWindowStart, TestWindowEnd, ItemCount, wQL[q]..., AverageWeightedQuantileLoss, WAPE,
-    RMSE, MAPE, MASE. ``item_metrics``: the same per (model, window, item_id).
+    RMSE, MAPE, MASE. ``item_metrics``: the same per (model, window, item_id), window
+    ``SUMMARY`` = the item's mean over windows.
     ``backtest_forecasts``: item_id, timestamp, target, mean, p.., window, window_start,
     window_end, model (the ensemble's rows have model ``Ensemble``).
     """
@@ -41,6 +42,7 @@ class AutoMLResult:
     weights: dict[str, float] = field(default_factory=dict)
     series_weights: pd.DataFrame | None = None
     shrinkage: float = 0.0
+    spread: dict[float, float] | None = None  # ensemble quantile spread factors, if kept
     fallbacks: list[FallbackRecord] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)

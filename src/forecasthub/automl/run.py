@@ -28,9 +28,10 @@ from forecasthub.automl.ensemble import WeightedEnsemble
 from forecasthub.automl.objective import Objective
 from forecasthub.automl.result import ENSEMBLE, SUMMARY, AutoMLResult
 from forecasthub.automl.select import Selection, blend, greedy_weights, select
+from forecasthub.automl.spread import apply_spread, calibrate_spread
 from forecasthub.automl.windows import backtest_windows, check_history
 from forecasthub.columns import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
-from forecasthub.errors import ModelError
+from forecasthub.errors import InvalidInputError, ModelError
 from forecasthub.metrics import check_metric, score
 from forecasthub.models.base import Forecaster, ModelContext
 from forecasthub.models.frames import check_train
@@ -62,6 +63,7 @@ def run_automl(
     """Backtest candidates, blend them, refit and forecast (see module docstring)."""
     config = config or AutoMLConfig()
     check_train(train)
+    _check_context(ctx)
     check_metric(config.optimization_metric)
     started = time.monotonic()
     deadline = started + config.time_limit_s if config.time_limit_s else None
@@ -86,20 +88,21 @@ def run_automl(
     names, preds, keys = _aligned(bt, ctx.quantiles)
     objective = _objective(config.optimization_metric, keys, ctx.quantiles)
     selection = _select(preds, objective, config)
-    forecasts = _with_blend(bt.forecasts, keys, preds, selection, objective, names,
-                            ctx.quantiles, single=len(candidates) == 1 and not config.ensemble)
+    blended = _blend(preds, selection, objective)
+    factors = calibrate_spread(blended, objective, ctx.quantiles) if config.ensemble else None
+    forecasts = bt.forecasts
+    if config.ensemble:
+        blended = blended if factors is None else apply_spread(blended, factors)
+        forecasts = _with_ensemble_rows(forecasts, keys, blended, ctx.quantiles)
 
     weights = {n: float(w) for n, w in zip(names, selection.weights, strict=True) if w > 0}
     series_w = _series_frame(selection, keys, names)
     keep = _cold_start_member(names, weights, candidates, train, static, preds, objective)
-    ensemble = WeightedEnsemble({n: candidates[n] for n in names}, weights, series_w, keep=keep)
+    spread = None if factors is None else dict(zip(ctx.quantiles, factors.tolist(), strict=True))
+    ensemble = WeightedEnsemble({n: candidates[n] for n in names}, weights, series_w, keep=keep,
+                                spread=spread)
     timings = {f"backtest:{k}": v for k, v in bt.seconds.items()}
-    for done, name in enumerate(ensemble.members, start=1):
-        t0 = time.monotonic()
-        ensemble.fit_member(name, train, ctx, related=related, static=static)
-        timings[f"refit:{name}"] = time.monotonic() - t0
-        report("refit", len(candidates), series_done=n_series * done // len(ensemble.members),
-               message=f"{name} refitted")
+    timings.update(_refit(ensemble, train, ctx, related, static, report))
     predictor: Forecaster = ensemble
     model_name = ENSEMBLE
     if not config.ensemble and len(ensemble.members) == 1:
@@ -113,7 +116,7 @@ def run_automl(
         predictor=predictor, model_name=model_name, forecast=forecast, windows=windows,
         quantiles=tuple(ctx.quantiles), optimization_metric=config.optimization_metric,
         metrics=metrics, item_metrics=item_metrics, backtest_forecasts=forecasts,
-        weights=weights, series_weights=series_w, shrinkage=selection.shrinkage,
+        weights=weights, series_weights=series_w, shrinkage=selection.shrinkage, spread=spread,
         fallbacks=bt.fallbacks + ensemble.records, skipped=bt.skipped, timings=timings,
     )
 
@@ -136,6 +139,34 @@ def run_single_algorithm(
         per_series_weights=False, n_jobs=base.n_jobs, progress=base.progress,
     )
     return run_automl(train, ctx, related=related, static=static, config=single)
+
+
+def _check_context(ctx: ModelContext) -> None:
+    if ctx.horizon < 1:
+        raise InvalidInputError(f"ForecastHorizon must be >= 1, got {ctx.horizon}")
+    bad = [q for q in ctx.quantiles if not 0 < q < 1]
+    if bad:
+        raise InvalidInputError(f"Quantiles must lie strictly between 0 and 1, got {bad}")
+
+
+def _refit(
+    ensemble: WeightedEnsemble,
+    train: pd.DataFrame,
+    ctx: ModelContext,
+    related: pd.DataFrame | None,
+    static: pd.DataFrame | None,
+    report: _Reporter,
+) -> dict[str, float]:
+    """Fit every member on all the data; seconds per member."""
+    timings = {}
+    n_series, total = train[ITEM_ID].nunique(), report.total
+    for done, name in enumerate(ensemble.members, start=1):
+        started = time.monotonic()
+        ensemble.fit_member(name, train, ctx, related=related, static=static)
+        timings[f"refit:{name}"] = time.monotonic() - started
+        report("refit", total, series_done=n_series * done // len(ensemble.members),
+               message=f"{name} refitted")
+    return timings
 
 
 def _cold_start_member(
@@ -199,28 +230,24 @@ def _series_frame(
                         columns=names)
 
 
-def _with_blend(
-    forecasts: pd.DataFrame,
-    keys: pd.DataFrame,
-    preds: np.ndarray,
-    selection: Selection,
-    objective: Objective,
-    names: list[str],
-    quantiles: tuple[float, ...],
-    single: bool,
-) -> pd.DataFrame:
-    """Backtest forecasts plus the ensemble's rows (model ``Ensemble``)."""
-    if single:
-        return forecasts
+def _blend(preds: np.ndarray, selection: Selection, objective: Objective) -> np.ndarray:
     weights = (selection.series_weights if selection.series_weights is not None
                else selection.weights)
-    blended = blend(preds, weights, objective.series)
+    return blend(preds, weights, objective.series)
+
+
+def _with_ensemble_rows(
+    forecasts: pd.DataFrame,
+    keys: pd.DataFrame,
+    blended: np.ndarray,
+    quantiles: tuple[float, ...],
+) -> pd.DataFrame:
+    """Backtest forecasts plus the ensemble's rows (model ``Ensemble``)."""
     cols = [MEAN, *(quantile_column(q) for q in quantiles)]
     rows = keys.copy()
     rows[cols] = blended
-    qcols = cols[1:]
-    if qcols:
-        rows[qcols] = np.sort(rows[qcols].to_numpy(), axis=1)
+    if len(cols) > 1:
+        rows[cols[1:]] = np.sort(rows[cols[1:]].to_numpy(), axis=1)
     bounds = forecasts.drop_duplicates(WINDOW).set_index(WINDOW)[[WINDOW_START, WINDOW_END]]
     rows = rows.join(bounds, on=WINDOW)
     rows[MODEL] = ENSEMBLE
@@ -245,5 +272,10 @@ def _metrics(
     lead = [MODEL, WINDOW, "EvaluationType", "TestWindowStart", "TestWindowEnd", "ItemCount"]
     metrics = metrics[lead + [c for c in metrics.columns if c not in lead]]
     items = score(forecasts, quantiles, scale=SCALE, by=[MODEL, WINDOW, ITEM_ID])
+    numeric = [c for c in items.columns if c not in (MODEL, WINDOW, ITEM_ID)]
+    item_summary = items.groupby([MODEL, ITEM_ID], as_index=False)[numeric].mean()
+    item_summary[WINDOW] = SUMMARY
+    items = pd.concat([item_summary[items.columns], items.astype({WINDOW: object})],
+                      ignore_index=True)
     return metrics, items
 

@@ -77,7 +77,7 @@ class Selection:
     validation: dict[float, float]  # shrinkage -> held-out loss
 
 
-def _folds(objective: Objective) -> list[np.ndarray]:
+def folds(objective: Objective) -> list[np.ndarray]:
     """Held-out masks: each window once; with one window, each half of its steps."""
     if objective.n_windows >= 2:
         return [objective.window == w for w in range(objective.n_windows)]
@@ -99,7 +99,7 @@ def select(
     if not per_series or preds.shape[0] < 2 or objective.n_series < 2:
         return Selection(weights, None, 0.0, {})
     scores = {lam: 0.0 for lam in SHRINKAGE_GRID}
-    for held in _folds(objective):
+    for held in folds(objective):
         fit_rows = ~held
         if not fit_rows.any() or not held.any():
             continue

@@ -128,7 +128,8 @@ def _check_file_kind(path: str, file_format: str, name: str) -> None:
             head = fh.read(8192)
     except OSError as exc:
         raise DataError(f"cannot read the file: {exc.strerror}", file=name) from None
-    if size == 0 or (file_format == "CSV" and not head.strip(b"\xef\xbb\xbf \t\r\n")):
+    blank = size <= len(head) and not head.strip(b"\xef\xbb\xbf \t\r\n")
+    if size == 0 or (file_format == "CSV" and blank):
         raise DataError("the file is empty", file=name)
     is_parquet = head.startswith(b"PAR1")
     if file_format == "CSV":

@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from forecasthub.data.featurize import featurizations_to_attribute_configs, parse_transformations
 from forecasthub.errors import InvalidInputError
 
 METRICS = ("AverageWeightedQuantileLoss", "WAPE", "RMSE", "MAPE", "MASE")
@@ -15,14 +16,6 @@ HOLIDAY_CODES = frozenset(
     "LV LI LT LU MK MT MX MD ME NL NZ NI NG NO PA PY PE PL PT RO RU RS SK SI ZA ES SE CH UA AE US UK "
     "UY VE".split()
 )
-TARGET_FILL_KEYS = {"aggregation", "frontfill", "middlefill", "backfill",
-                    "middlefill_value", "backfill_value"}
-RELATED_FILL_KEYS = {"middlefill", "backfill", "futurefill",
-                     "middlefill_value", "backfill_value", "futurefill_value"}
-DEFAULT_TARGET_FILL = {"aggregation": "sum", "frontfill": "none", "middlefill": "zero",
-                       "backfill": "zero"}
-
-
 @dataclass
 class PredictorConfig:
     dataset_group_arn: str
@@ -33,7 +26,7 @@ class PredictorConfig:
     optimization_metric: str = "AverageWeightedQuantileLoss"
     backtest_windows: int | None = None  # None: AutoML decides (1-3 by history length)
     backtest_offset: int | None = None
-    transformations: dict[str, dict[str, str]] = field(default_factory=dict)  # attribute -> map
+    attribute_configs: list[dict[str, Any]] = field(default_factory=list)  # AttributeConfigs
     holidays_country: str | None = None
     algorithm: str | None = None  # None: AutoML ensemble
     time_budget_seconds: float | None = None
@@ -83,27 +76,6 @@ def _holiday(code: Any) -> str:
     return str(code)
 
 
-def _check_fill_map(attribute: str, mapping: Any, allowed: set[str]) -> dict[str, str]:
-    if not isinstance(mapping, dict):
-        raise InvalidInputError(f"Transformations of {attribute!r} must be a map")
-    for key, value in mapping.items():
-        if key not in allowed:
-            raise InvalidInputError(
-                f"transformation {key!r} is not allowed for {attribute!r}; allowed: {', '.join(sorted(allowed))}"
-            )
-        if key == "frontfill" and value != "none":
-            raise InvalidInputError("frontfill can only be 'none'")
-        if key.endswith("_value"):
-            try:
-                float(value)
-            except (TypeError, ValueError) as exc:
-                raise InvalidInputError(f"{key} for {attribute!r} must be a number, got {value!r}") from exc
-    for key in ("middlefill", "backfill", "futurefill"):
-        if mapping.get(key) == "value" and f"{key}_value" not in mapping:
-            raise InvalidInputError(f"{key}=value for {attribute!r} needs {key}_value")
-    return {k: str(v) for k, v in mapping.items()}
-
-
 def parse_auto_predictor(req: dict[str, Any], target_field: str, related_fields: list[str],
                          time_budget: float | None = None) -> PredictorConfig:
     """CreateAutoPredictor -> config (DataConfig, AttributeConfigs, AdditionalDatasets ...)."""
@@ -115,18 +87,8 @@ def parse_auto_predictor(req: dict[str, Any], target_field: str, related_fields:
     metric = req.get("OptimizationMetric") or "AverageWeightedQuantileLoss"
     if metric not in METRICS:
         raise InvalidInputError(f"OptimizationMetric must be one of {', '.join(METRICS)}")
-    transformations: dict[str, dict[str, str]] = {}
-    for ac in data_config.get("AttributeConfigs") or []:
-        name = ac.get("AttributeName")
-        if name == target_field:
-            transformations[name] = _check_fill_map(name, ac.get("Transformations"), TARGET_FILL_KEYS)
-        elif name in related_fields:
-            transformations[name] = _check_fill_map(name, ac.get("Transformations"), RELATED_FILL_KEYS)
-        else:
-            raise InvalidInputError(
-                f"AttributeConfigs names {name!r}, which is neither the target ({target_field}) nor "
-                f"a related time series attribute ({', '.join(related_fields) or 'none'})"
-            )
+    attribute_configs = list(data_config.get("AttributeConfigs") or [])
+    parse_transformations(attribute_configs, target=target_field, related=related_fields)
     country = None
     for extra in data_config.get("AdditionalDatasets") or []:
         if extra.get("Name") == "holiday":
@@ -144,7 +106,7 @@ def parse_auto_predictor(req: dict[str, Any], target_field: str, related_fields:
     return PredictorConfig(
         dataset_group_arn=data_config["DatasetGroupArn"], horizon=_horizon(req["ForecastHorizon"]),
         frequency=str(req["ForecastFrequency"]), forecast_types=_types(req.get("ForecastTypes")),
-        dimensions=list(dims), optimization_metric=metric, transformations=transformations,
+        dimensions=list(dims), optimization_metric=metric, attribute_configs=attribute_configs,
         holidays_country=country, time_alignment_boundary=req.get("TimeAlignmentBoundary"),
         time_budget_seconds=req.get("TimeBudgetSeconds") or time_budget, is_auto=True,
     )
@@ -172,15 +134,8 @@ def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_field
     feat = req.get("FeaturizationConfig") or {}
     if not feat.get("ForecastFrequency"):
         raise InvalidInputError("FeaturizationConfig.ForecastFrequency is required")
-    transformations: dict[str, dict[str, str]] = {}
-    for f in feat.get("Featurizations") or []:
-        name = f.get("AttributeName")
-        pipeline = f.get("FeaturizationPipeline") or [{}]
-        params = pipeline[0].get("FeaturizationMethodParameters") or {}
-        allowed = TARGET_FILL_KEYS if name == target_field else RELATED_FILL_KEYS
-        if name != target_field and name not in related_fields:
-            raise InvalidInputError(f"Featurizations names unknown attribute {name!r}")
-        transformations[name] = _check_fill_map(name, params, allowed)
+    attribute_configs = featurizations_to_attribute_configs(feat.get("Featurizations") or [])
+    parse_transformations(attribute_configs, target=target_field, related=related_fields)
     country = None
     for sup in input_config.get("SupplementaryFeatures") or []:
         if sup.get("Name") == "holiday":
@@ -197,7 +152,7 @@ def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_field
         frequency=str(feat["ForecastFrequency"]), forecast_types=_types(req.get("ForecastTypes")),
         dimensions=list(feat.get("ForecastDimensions") or []), optimization_metric=metric,
         backtest_windows=windows, backtest_offset=evaluation.get("BackTestWindowOffset"),
-        transformations=transformations, holidays_country=country, algorithm=algorithm,
+        attribute_configs=attribute_configs, holidays_country=country, algorithm=algorithm,
         is_auto=False,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -35,7 +37,9 @@ class NPTS(LocalForecaster):
         self.exp_kernel_weights = exp_kernel_weights
 
     def _forecast_all(self, train: pd.DataFrame, ctx: ModelContext) -> pd.DataFrame:
-        from gluonts.model.npts import KernelType, NPTSPredictor
+        with warnings.catch_warnings():  # gluonts warns that orjson/ujson are missing
+            warnings.simplefilter("ignore", UserWarning)
+            from gluonts.model.npts import KernelType, NPTSPredictor
 
         predictor = NPTSPredictor(
             prediction_length=ctx.horizon,

@@ -180,11 +180,18 @@ class LightGBM(Forecaster):
         from mlforecast import MLForecast
         from mlforecast.utils import PredictionIntervals
 
+        # features must leave training rows: keep lags within half the typical series length
+        typical = int(df.groupby(ITEM_ID, sort=False).size().median())
+        reach = max(typical // 2, 1)
+        lags = [lag for lag in (self.lags or default_lags(ctx.season_length, ctx.horizon))
+                if lag <= reach] or [1]
+        transforms = {lag: tfms for lag, tfms in self._lag_transforms(ctx).items()
+                      if lag * 5 <= reach or lag == 1}
         mlf = MLForecast(
             models=self._regressors(ctx),
             freq=ctx.freq,
-            lags=self.lags or default_lags(ctx.season_length, ctx.horizon),
-            lag_transforms=self._lag_transforms(ctx),
+            lags=lags,
+            lag_transforms=transforms,
             date_features=self._date_features(ctx),
             target_transforms=self._target_transforms(ctx),
             num_threads=self.n_jobs,
