@@ -2,7 +2,7 @@
 
 from forecasthub.errors import ForecastHubError
 
-__all__ = ["Client", "ForecastHubError"]
+__all__ = ["Client", "ForecastHubError", "forecast"]
 __version__ = "0.1.0"
 
 
@@ -11,4 +11,8 @@ def __getattr__(name: str):  # keep `import forecasthub` light
         from forecasthub.client import Client
 
         return Client
+    if name == "forecast":
+        from forecasthub.quick import forecast
+
+        return forecast
     raise AttributeError(name)
