@@ -52,7 +52,7 @@ def run_backtests(
     candidate (for progress reporting).
     """
     profile = DataProfile.of(train)
-    order = sorted(candidates, key=lambda k: estimated_cost(candidates[k], profile))
+    order = sorted(candidates, key=lambda k: estimated_cost(candidates[k], profile, ctx))
     splits = [(w, *split(train, w)) for w in windows]
     scales = {w.index: mase_scale(tr, ctx.season_length) for w, tr, _ in splits}
     run = BacktestRun(forecasts=pd.DataFrame())
@@ -67,7 +67,7 @@ def run_backtests(
                 on_step(done + (window + 1 == len(splits)), name, window)
 
         # backtests + the refit, scaled by how fast earlier candidates actually ran
-        estimate = estimated_cost(model, profile) * (len(windows) + 1)
+        estimate = estimated_cost(model, profile, ctx) * (len(windows) + 1)
         if deadline is not None and parts and time.monotonic() + estimate * speed > deadline:
             run.skipped[name] = f"time budget: estimated {estimate * speed:.0f}s left no room"
             step(len(splits) - 1)

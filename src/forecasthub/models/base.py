@@ -69,6 +69,10 @@ class Forecaster(ABC):
         """Shortest series this configuration can fit under ``ctx`` (class minimum by default)."""
         return self.min_length
 
+    def history_limit(self, ctx: ModelContext) -> int | None:
+        """Most recent points per series this configuration fits on (None = all of them)."""
+        return None
+
     def save(self, path: str | Path) -> None:
         """Write the fitted model (with its class and library versions) to ``path``."""
         from forecasthub.models.persist import save_model

@@ -24,23 +24,39 @@ class StatsForecastModel(LocalForecaster):
     """One statsforecast model over all series, forecast in a single ``forecast`` pass."""
 
     conformal: ClassVar[bool] = False  # no native intervals: always conformal
+    # Fit on at most max(history_points, history_seasons * season) recent points: optimisers
+    # slow down with length (AutoARIMA on 8,000 hourly points: minutes per series) for
+    # little gain; AutoGluon caps local models similarly (max_ts_length).
+    history_points: ClassVar[int] = 1000
+    history_seasons: ClassVar[int] = 20
 
     def __init__(
         self,
         n_jobs: int = 1,
         conformal_windows: int | None = None,
+        max_length: int | None = None,
         **params: Any,
     ) -> None:
         """Args:
         n_jobs: statsforecast worker processes.
         conformal_windows: use conformal intervals with this many windows (None = native
             intervals where the model has them, 2 windows otherwise).
+        max_length: most recent points per series to fit on (None = the class default;
+            0 = all).
         params: passed to the statsforecast model.
         """
         super().__init__()
         self.n_jobs = n_jobs
         self.conformal_windows = conformal_windows
+        self.max_length = max_length
         self.params = params
+
+    def history_limit(self, ctx: ModelContext) -> int | None:
+        if self.max_length == 0:
+            return None
+        if self.max_length is not None:
+            return self.max_length
+        return max(self.history_points, self.history_seasons * max(ctx.season_length, 1))
 
     def _windows(self) -> int | None:
         if self.conformal_windows is not None:
@@ -65,6 +81,9 @@ class StatsForecastModel(LocalForecaster):
         model = self._model(ctx, intervals)
         levels = levels_for(ctx.quantiles)
         sf = StatsForecast(models=[model], freq=ctx.freq, n_jobs=self.n_jobs)
+        limit = self.history_limit(ctx)
+        if limit is not None:
+            train = train.groupby("item_id", sort=False, observed=True).tail(limit)
         df = to_nixtla(train[["item_id", "timestamp", "target"]])
         try:
             fcst = sf.forecast(df=df, h=ctx.horizon, level=levels or None)
@@ -89,6 +108,8 @@ class ARIMA(StatsForecastModel):
     name = "ARIMA"
     min_length = 3
     cost_per_series = 0.2
+    history_points = 300
+    history_seasons = 6
 
     def _model(self, ctx: ModelContext, intervals: Any) -> Any:
         from statsforecast.models import AutoARIMA

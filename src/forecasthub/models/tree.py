@@ -22,11 +22,11 @@ from forecasthub.errors import InvalidInputError, ModelError
 from forecasthub.models.base import Forecaster, ModelContext
 from forecasthub.models.calibration import ResidualQuantiles, series_scale
 from forecasthub.models.coldstart import ColdStartModel
+from forecasthub.models.covariates import related_columns, typed_static
 from forecasthub.models.features import (
     DateFeature,
     HolidayFlag,
     calendar_features,
-    categorical_columns,
     default_lags,
 )
 from forecasthub.models.frames import (
@@ -158,8 +158,8 @@ class LightGBM(Forecaster):
         train = train.assign(**{ITEM_ID: train[ITEM_ID].astype(str)})
         if self.max_rows_per_series:
             train = train.groupby(ITEM_ID, sort=False).tail(self.max_rows_per_series)
-        self._static = _typed_static(static)
-        self._related_cols = _related_columns(related)
+        self._static = typed_static(static)
+        self._related_cols = related_columns(related)
         df = self._with_covariates(train, related)
         static_cols = [c for c in (self._static.columns if self._static is not None else [])
                        if c != ITEM_ID]
@@ -369,33 +369,3 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         yield
-
-
-def _typed_static(static: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Item metadata with string columns as pandas categoricals (fixed category sets)."""
-    if static is None or static.shape[1] <= 1:
-        return None
-    if ITEM_ID not in static.columns:
-        raise InvalidInputError(f"Item metadata lacks column {ITEM_ID!r}")
-    out = static.drop_duplicates(ITEM_ID).copy()
-    out[ITEM_ID] = out[ITEM_ID].astype(str)
-    for col in categorical_columns(out, exclude=[ITEM_ID]):
-        out[col] = pd.Categorical(out[col].astype(str))
-    for col in out.columns:
-        if col != ITEM_ID and not isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(float)
-    return out.reset_index(drop=True)
-
-
-def _related_columns(related: pd.DataFrame | None) -> list[str]:
-    if related is None:
-        return []
-    missing = [c for c in (ITEM_ID, TIMESTAMP) if c not in related.columns]
-    if missing:
-        raise InvalidInputError(f"Related frame lacks column(s) {missing}")
-    cols = [c for c in related.columns if c not in (ITEM_ID, TIMESTAMP)]
-    bad = [c for c in cols if not pd.api.types.is_numeric_dtype(related[c])]
-    if bad:
-        raise InvalidInputError(f"Related covariates must be numeric; not: {bad}")
-    return cols
-
