@@ -118,10 +118,14 @@ def _train_and_forecast(fh: Client, group_arn: str, group: str, horizon: int, ou
         progress_printer)
     _check(fh.describe_forecast_export_job(ForecastExportJobArn=export["ForecastExportJobArn"]))
     _done(t, f"-> {out / 'forecasts'}")
+    import polars as pl
+
+    first = pl.read_csv(sorted((out / "forecasts").glob("demo_export_*_part0.csv"))[-1], n_rows=1)
+    item, store = first["item_id"][0], first["store_id"][0]
     sample = fh.query_forecast(ForecastArn=forecast["ForecastArn"],
-                               Filters={"item_id": "dept_1", "store_id": "store_1"})
+                               Filters={"item_id": item, "store_id": store})
     p50 = sample["Forecast"]["Predictions"]["p50"][:4]
-    console.print("QueryForecast dept_1 @ store_1, first weeks p50: "
+    console.print(f"QueryForecast {item} @ {store}, first weeks p50: "
                   + ", ".join(f"{p['Timestamp'][:10]}={p['Value']:.0f}" for p in p50))
     console.print(f"[bold green]demo complete[/bold green]: data, forecasts under {out}")
     return {"PredictorArn": arn, "ForecastArn": forecast["ForecastArn"]}

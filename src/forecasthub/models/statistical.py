@@ -140,7 +140,7 @@ class Theta(StatsForecastModel):
 class CES(StatsForecastModel):
     name = "CES"
     min_length = 3
-    cost_per_series = 0.05
+    cost_per_series = 0.06  # measured: ~94 ms per 156-point weekly series with simulated intervals
 
     def _model(self, ctx: ModelContext, intervals: Any) -> Any:
         from statsforecast.models import AutoCES
