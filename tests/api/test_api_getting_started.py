@@ -47,7 +47,6 @@ def wait_till_delete(delete: Any, client: Any, timeout: float = 60) -> None:
         time.sleep(0.5)
 
 
-@pytest.mark.slow
 def test_getting_started_notebook_flow(tmp_path: Path) -> None:
     if not ELECTRICITY.exists():
         pytest.skip(f"{ELECTRICITY} not found")
