@@ -16,10 +16,12 @@ demo: $(STAMP)
 	$(BIN)/forecasthub demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	bash scripts/test-prereqs.sh
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m ''
+	bash scripts/test-prereqs.sh
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m ''
 
 clean:
 	rm -rf $(VENV) .forecasthub demo-output .pytest_cache

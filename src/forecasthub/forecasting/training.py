@@ -130,6 +130,7 @@ def train_predictor(hub: Any, arn: str, name: str, config: PredictorConfig, prog
         "fallback_count": len(result.fallbacks), "skipped": result.skipped,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "series": int(panel.target[ITEM_ID].nunique()), "cold_start": len(panel.cold_start),
+        "windows": len(result.windows),
         "seconds": round(time.monotonic() - started, 3),
     }
     return TrainResult(key, accuracy_metrics(result), summary)
