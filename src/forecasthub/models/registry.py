@@ -56,13 +56,17 @@ def create_model(name: str, **params: Any) -> Forecaster:
 
 def supported_algorithm_arns() -> list[str]:
     """Algorithm ARNs that map to a model we have."""
-    return [ARN_PREFIX + a for a, m in _ARN_MODELS.items() if m is not None and m in _REGISTRY]
+    amazon = [ARN_PREFIX + a for a, m in _ARN_MODELS.items() if m is not None and m in _REGISTRY]
+    ours = [ARN_PREFIX + n for n in sorted(_REGISTRY) if n not in _ARN_MODELS]
+    return amazon + ours
 
 
 def model_name_for_arn(arn: str) -> str:
     """Our model name for an Amazon Forecast ``AlgorithmArn``."""
     algorithm = arn[len(ARN_PREFIX):] if arn.startswith(ARN_PREFIX) else None
     name = _ARN_MODELS.get(algorithm) if algorithm is not None else None
+    if name is None and algorithm in _REGISTRY:  # our own algorithms by ARN, e.g. .../LightGBM
+        name = algorithm
     if name is None or name not in _REGISTRY:
         raise InvalidInputError(
             f"Unsupported AlgorithmArn {arn!r}; supported: {', '.join(supported_algorithm_arns())}"
