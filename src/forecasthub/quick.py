@@ -93,11 +93,11 @@ def forecast(
     _ok(fh, predictor, "Predictor")
     created = fh.create_forecast(ForecastName=name, PredictorArn=predictor["PredictorArn"], wait=True)
     _ok(fh, created, "Forecast")
-    from forecasthub.services.forecasts import _forecast_source, get_forecast
+    from forecasthub.services.forecasts import FORECAST_FILE, get_forecast
 
     with fh.hub.db.session() as s:
         key = get_forecast(s, created["ForecastArn"]).artifact_key
-    result = pd.read_parquet(_forecast_source(fh.hub, key))
+    result = fh.hub.store.scan_parquet(f"{key}/{FORECAST_FILE}").collect().to_pandas()
     keep = [c for c in result.columns if c in ("item_id", *dimensions, "date")]
     result = result[keep + [forecast_type_column(t) for t in types]]
     rows = []

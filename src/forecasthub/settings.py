@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     account_id: str = "000000000000"
     import_roots: Annotated[list[str], NoDecode] = Field(default_factory=list)  # default: home and cwd
     executor: str = "local"  # local | ray (ray lands with issue #7)
+    # S3-compatible object storage (store_url, import sources and export destinations on s3://).
+    # Credentials: these two, else botocore's usual chain (AWS_ACCESS_KEY_ID /
+    # AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE, instance roles).
+    s3_endpoint_url: str = ""  # e.g. http://127.0.0.1:9000 for MinIO; empty: AWS S3
+    s3_region: str = ""  # empty: AWS_REGION / AWS_DEFAULT_REGION / the profile's region
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
+    s3_max_import_bytes: int = 50 * 1024**3  # an s3:// import is copied to local temp space first
     workers: int = 1
     config_file: Path | None = None
 
@@ -46,6 +54,18 @@ class Settings(BaseSettings):
         if not self.import_roots:
             self.import_roots = [str(self.home), str(Path.cwd())]
         return self
+
+    def s3_options(self) -> dict[str, Any]:
+        """s3fs ``S3FileSystem`` keyword arguments from the S3 settings (empty ones left out)."""
+        options: dict[str, Any] = {}
+        if self.s3_endpoint_url:
+            options["endpoint_url"] = self.s3_endpoint_url
+        if self.s3_region:
+            options["client_kwargs"] = {"region_name": self.s3_region}
+        secret = self.s3_secret_access_key.get_secret_value()
+        if self.s3_access_key_id or secret:
+            options["key"], options["secret"] = self.s3_access_key_id, secret
+        return options
 
     @classmethod
     def settings_customise_sources(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,8 +38,10 @@ class RecordingHandler:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> FakeHub:
-    return FakeHub(Database(f"sqlite:///{tmp_path / 'q.db'}"))
+def hub(database_url: str):  # SQLite and PostgreSQL (tests/conftest.py)
+    fake = FakeHub(Database(database_url))
+    yield fake
+    fake.db.dispose()
 
 
 def _enqueue(hub: FakeHub, kind: str, max_attempts: int = 2) -> str:

@@ -130,10 +130,12 @@ def cli(verbose: bool) -> None:
 def init() -> None:
     """Create the home folder and the metadata database (other commands do this too)."""
     try:
+        from forecasthub.store.db import safe_url
+
         fh = client()
         fh.hub.db  # noqa: B018 - opening runs the migrations
-        fh.hub.store  # noqa: B018
-        print_json({"Home": str(fh.hub.settings.home), "Database": fh.hub.settings.database_url,
+        fh.hub.store.check()  # a missing bucket or bad credentials show up here
+        print_json({"Home": str(fh.hub.settings.home), "Database": safe_url(fh.hub.settings.database_url),
                     "Store": fh.hub.settings.store_url})
     except ForecastHubError as exc:
         exit_with_error(exc)

@@ -36,7 +36,9 @@ def write_parts(frame: pl.LazyFrame, folder: Path, prefix: str, fmt: str, part_r
 
 
 def export_forecast(source: Any, folder: Path, prefix: str, fmt: str, part_rows: int) -> list[Path]:
-    return write_parts(pl.scan_parquet(source), folder, prefix, fmt, part_rows)
+    """``source``: a lazy frame, or a local path / URL polars can scan."""
+    frame = source if isinstance(source, pl.LazyFrame) else pl.scan_parquet(source)
+    return write_parts(frame, folder, prefix, fmt, part_rows)
 
 
 def export_backtest(hub: Any, artifact_key: str, folder: Path, prefix: str, fmt: str) -> list[Path]:
@@ -45,8 +47,7 @@ def export_backtest(hub: Any, artifact_key: str, folder: Path, prefix: str, fmt:
     files = []
     for name, sub in ((BACKTEST_VALUES, "forecasted-values"),
                       (BACKTEST_ACCURACY, "accuracy-metrics-values")):
-        source = hub.store.path(f"{artifact_key}/{name}")
-        frame = pl.scan_parquet(source)
+        frame = hub.store.scan_parquet(f"{artifact_key}/{name}")  # local file or s3 object
         dates = tuple(c for c in frame.collect_schema() if c in
                       ("timestamp", "backtestwindow_start_time", "backtestwindow_end_time"))
         files += write_parts(frame, folder / sub, prefix, fmt, 1_000_000, dates)

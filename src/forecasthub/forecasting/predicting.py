@@ -16,8 +16,8 @@ import polars as pl
 from forecasthub.columns import ITEM_ID, TIMESTAMP, forecast_type_column
 from forecasthub.errors import InvalidInputError
 from forecasthub.forecasting.config import PredictorConfig
-from forecasthub.forecasting.panel import load_panel
-from forecasthub.forecasting.training import META_FILE, MODEL_FILE, load_group_data, model_context
+from forecasthub.forecasting.panel import Datasets, load_panel
+from forecasthub.forecasting.training import META_FILE, MODEL_FILE, model_context
 
 FORECAST_FILE = "forecast.parquet"
 ROW_GROUP = 50_000
@@ -37,29 +37,27 @@ def read_selector(path: str, key_columns: list[str]) -> list[str] | None:
     return make_series_key(frame, key_columns[0], key_columns[1:]).to_list()
 
 
-def make_forecast(hub: Any, name: str, predictor_arn: str, forecast_types: list[str],
+def make_forecast(store: Any, name: str, config: PredictorConfig, artifact_key: str,
+                  forecast_types: list[str], datasets: Datasets, versions: dict[str, str],
                   selector_path: str | None, progress: Any) -> tuple[str, dict[str, Any]]:
+    """Forecast with the predictor's artifacts on the current ``datasets``; writes to ``store``."""
     from forecasthub.models.base import Forecaster
-    from forecasthub.services.predictors import get_predictor
 
-    with hub.db.session() as s:
-        row = get_predictor(s, predictor_arn)
-        config, artifact_key = PredictorConfig.from_json(row.config), row.artifact_key
     missing = [t for t in forecast_types if t not in config.forecast_types]
     if missing:
         raise InvalidInputError(f"ForecastTypes {missing} were not trained by the predictor "
                                 f"(it has {config.forecast_types})")
     progress.update(stage="loading", done=0, total=3)
-    meta = json.loads(hub.store.read_bytes(f"{artifact_key}/{META_FILE}"))
-    model = Forecaster.load(hub.store.path(f"{artifact_key}/{MODEL_FILE}"))
-    datasets, versions = load_group_data(hub, config.dataset_group_arn)
+    meta = json.loads(store.read_bytes(f"{artifact_key}/{META_FILE}"))
+    with store.local_copy(f"{artifact_key}/{MODEL_FILE}") as model_path:  # s3: temp copy
+        model = Forecaster.load(model_path)
     panel = load_panel(datasets, config)
     refitted = versions != meta["versions"]
     if refitted:
         progress.update(stage="refitting on the latest data", done=1)
         model.fit(panel.target, model_context(config, panel), panel.related, panel.static)
     items = None
-    if selector_path:
+    if selector_path:  # a local file (the service copies s3:// selectors to a temp file)
         wanted = set(read_selector(selector_path, panel.key_columns))
         known = set(panel.target[ITEM_ID].unique()) | set(panel.cold_start)
         items = sorted(wanted & known)  # unknown ids are skipped, as Amazon does
@@ -76,7 +74,7 @@ def make_forecast(hub: Any, name: str, predictor_arn: str, forecast_types: list[
                       **{c: predictions[c].to_numpy() for c in columns}}),
     ], how="horizontal").sort([*panel.key_columns, "date"])
     key = f"forecasts/{name}/{uuid.uuid4().hex[:12]}"
-    with hub.store.version(key) as staging:
+    with store.version(key) as staging:
         frame.write_parquet(staging / FORECAST_FILE, row_group_size=ROW_GROUP, statistics=True)
     progress.update(stage="done", done=3)
     summary = {"key_columns": panel.key_columns, "series": int(frame.select(panel.key_columns).n_unique()),

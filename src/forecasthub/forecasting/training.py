@@ -18,7 +18,7 @@ import pandas as pd
 import polars as pl
 
 from forecasthub.columns import ITEM_ID, TARGET, TIMESTAMP, quantile_column
-from forecasthub.errors import InvalidInputError, NotFoundError
+from forecasthub.errors import InvalidInputError
 from forecasthub.forecasting.config import PredictorConfig
 from forecasthub.forecasting.exports import BACKTEST_ACCURACY, BACKTEST_VALUES
 from forecasthub.forecasting.panel import Datasets, Panel, load_panel
@@ -32,28 +32,6 @@ class TrainResult:
     artifact_key: str
     accuracy: dict[str, Any]
     summary: dict[str, Any]
-
-
-def load_group_data(hub: Any, group_arn: str) -> tuple[Datasets, dict[str, str]]:
-    """Current version of each dataset of a group: (type -> (row, frame), arn -> version)."""
-    from forecasthub.services.datasets import get_dataset_group
-    from forecasthub.services.import_jobs import read_version
-    from forecasthub.store.orm import DatasetRow
-
-    with hub.db.session() as s:
-        group = get_dataset_group(s, hub, group_arn)
-        rows = [s.get(DatasetRow, arn) for arn in group.dataset_arns]
-    datasets, versions = {}, {}
-    for row in rows:
-        if row is None:
-            continue
-        if not row.current_version:
-            raise NotFoundError(f"dataset {row.name!r} has no imported data")
-        datasets[row.dataset_type] = (row, read_version(hub, row.current_version))
-        versions[row.arn] = row.current_version
-    if "TARGET_TIME_SERIES" not in datasets:
-        raise InvalidInputError("the dataset group has no TARGET_TIME_SERIES dataset")
-    return datasets, versions
 
 
 def model_context(config: PredictorConfig, panel: Panel) -> Any:
@@ -87,14 +65,14 @@ def _windows(config: PredictorConfig, panel: Panel) -> int:
     return max(1, min(3, (longest - 2 * config.horizon) // max(config.horizon, 1) // 2))
 
 
-def train_predictor(hub: Any, arn: str, name: str, config: PredictorConfig, progress: Any
-                    ) -> TrainResult:
+def train_predictor(store: Any, name: str, config: PredictorConfig, datasets: Datasets,
+                    versions: dict[str, str], progress: Any) -> TrainResult:
+    """Train on ``datasets`` (type -> (dataset row, current frame)); artifacts go to ``store``."""
     from forecasthub.automl.config import AutoMLConfig
     from forecasthub.automl.run import run_automl, run_single_algorithm
 
     started = time.monotonic()
-    progress.update(stage="loading data", done=0, total=1)
-    datasets, versions = load_group_data(hub, config.dataset_group_arn)
+    progress.update(stage="preparing data", done=0, total=1)
     panel = load_panel(datasets, config)
     _check_history(panel, config)
     ctx = model_context(config, panel)
@@ -117,7 +95,7 @@ def train_predictor(hub: Any, arn: str, name: str, config: PredictorConfig, prog
     meta = {"versions": versions, "item_field": panel.item_field, "dimensions": panel.dimensions,
             "cold_start": panel.cold_start, "model_name": result.model_name,
             "history_end": panel.last_timestamp.isoformat()}
-    with hub.store.version(key) as staging:
+    with store.version(key) as staging:
         result.predictor.save(staging / MODEL_FILE)
         backtest_values(result, panel).write_parquet(staging / BACKTEST_VALUES)
         backtest_accuracy(result, panel).write_parquet(staging / BACKTEST_ACCURACY)

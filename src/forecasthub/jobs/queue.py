@@ -1,7 +1,9 @@
 """The job queue in the metadata store: enqueue, claim with a lease, heartbeat, finish, reap.
 
-Claiming is a conditional UPDATE (``... WHERE id = :id AND state = 'PENDING'``) whose row count
-tells who won, which is portable across SQLite and PostgreSQL.
+On PostgreSQL a claim is one ``SELECT ... FOR UPDATE SKIP LOCKED`` of the oldest pending job and
+an UPDATE in the same transaction: concurrent workers never wait on each other's row and never
+take the same job. On SQLite (one writer at a time) it is a conditional UPDATE
+(``... WHERE id = :id AND state = 'PENDING'``) whose row count tells who won.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def enqueue(
 def claim(db: Database, worker: str, job_id: str | None = None,
           lease_seconds: int = LEASE_SECONDS) -> JobRow | None:
     """Take the oldest pending job (or the given one); None when there is nothing to do."""
+    if db.engine.dialect.name == "postgresql":
+        return _claim_skip_locked(db, worker, job_id, lease_seconds)
     with db.session() as s:
         query = select(JobRow.id).where(JobRow.state == JobState.PENDING)
         if job_id:
@@ -66,6 +70,23 @@ def claim(db: Database, worker: str, job_id: str | None = None,
             with db.session() as s:
                 return s.get(JobRow, candidate)
     return None
+
+
+def _claim_skip_locked(db: Database, worker: str, job_id: str | None,
+                       lease_seconds: int) -> JobRow | None:
+    with db.session() as s:
+        query = select(JobRow).where(JobRow.state == JobState.PENDING)
+        if job_id:
+            query = query.where(JobRow.id == job_id)
+        row = s.scalars(
+            query.order_by(JobRow.created_at).limit(1).with_for_update(skip_locked=True)
+        ).first()
+        if row is None:
+            return None
+        now = utcnow()
+        row.state, row.worker, row.attempts = JobState.RUNNING, worker, row.attempts + 1
+        row.started_at, row.lease_expires_at = now, now + timedelta(seconds=lease_seconds)
+    return row  # committed; sessions keep attributes loaded (expire_on_commit=False)
 
 
 def heartbeat(db: Database, job_id: str, worker: str, progress: dict[str, Any] | None = None,

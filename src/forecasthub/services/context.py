@@ -23,7 +23,7 @@ class Hub:
 
     @cached_property
     def store(self) -> ObjectStore:
-        return open_store(self.settings.store_url)
+        return open_store(self.settings.store_url, self.settings)
 
     def arn(self, resource_type: str, *path: str) -> str:
         return make_arn(self.settings.region, self.settings.account_id, resource_type, *path)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -35,7 +35,7 @@ def create_forecast(hub: Hub, req: Request) -> dict[str, Any]:
         source = ((selector.get("TimeSeriesIdentifiers") or {}).get("DataSource") or {}).get("S3Config") or {}
         if not source.get("Path"):
             raise InvalidInputError("TimeSeriesSelector.TimeSeriesIdentifiers.DataSource.S3Config.Path is required")
-        selector_path = str(paths.resolve_local(source["Path"], hub.settings.import_roots))
+        selector_path = paths.resolve(source["Path"], hub.settings)
     with hub.db.session() as s:
         predictor = get_predictor(s, required(req, "PredictorArn"))
         if predictor.status != Status.ACTIVE:
@@ -82,14 +82,7 @@ def list_forecasts(hub: Hub, req: Request) -> dict[str, Any]:
 
 def delete_forecast(hub: Hub, req: Request) -> dict[str, Any]:
     with hub.db.session() as s:
-        row = get_forecast(s, required(req, "ForecastArn"))
-        if row.status not in DELETABLE:
-            raise ResourceInUseError(f"forecast {row.name!r} is {row.status}; stop it or wait")
-        children = registry.children_of(s, row.arn)
-        if children:
-            raise ResourceInUseError(f"forecast {row.name!r} still has {children}; delete them first")
-        key = row.artifact_key
-        s.delete(row)
+        key = registry.delete_resource(hub, get_forecast(s, required(req, "ForecastArn")), "forecast", s)
     if key:
         hub.store.delete(key)
     return {}
@@ -108,6 +101,11 @@ def _forecast_source(hub: Hub, key: str) -> Any:
     return hub.store.path(path) if hub.store.is_local else hub.store.uri(path)
 
 
+def _scan_forecast(hub: Hub, key: str) -> Any:
+    """The stored forecast as a lazy frame (local file or s3 object, with filter pushdown)."""
+    return hub.store.scan_parquet(f"{key}/{FORECAST_FILE}")
+
+
 def query_forecast(hub: Hub, req: Request) -> dict[str, Any]:
     """One series' forecast, read with predicate pushdown from the stored Parquet."""
     import polars as pl
@@ -123,7 +121,7 @@ def query_forecast(hub: Hub, req: Request) -> dict[str, Any]:
     unknown = [k for k in filters if k not in keys]
     if unknown:
         raise InvalidInputError(f"filter keys {unknown} are not series keys; use {keys}")
-    frame = pl.scan_parquet(_forecast_source(hub, key))
+    frame = _scan_forecast(hub, key)
     for column, value in filters.items():
         frame = frame.filter(pl.col(column) == str(value))
     for bound, op in (("StartDate", "ge"), ("EndDate", "le")):
@@ -152,14 +150,23 @@ def query_forecast(hub: Hub, req: Request) -> dict[str, Any]:
 
 class ForecastHandler:
     def run(self, hub: Hub, job: JobRow, progress: worker.Progress) -> None:
+        from forecasthub.forecasting.config import PredictorConfig
         from forecasthub.forecasting.predicting import make_forecast
+        from forecasthub.services.import_jobs import load_group_data
 
         with hub.db.session() as s:
             row = get_forecast(s, job.resource_arn)
             row.status, row.modified_at = Status.CREATE_IN_PROGRESS, utcnow()
-            name, predictor_arn, types = row.name, row.predictor_arn, list(row.forecast_types)
-        key, summary = make_forecast(hub, name, predictor_arn, types,
-                                     job.payload.get("selector_path"), progress)
+            name, types = row.name, list(row.forecast_types)
+            predictor = get_predictor(s, row.predictor_arn)
+            config = PredictorConfig.from_json(predictor.config)
+            artifact_key = predictor.artifact_key
+        progress.update(stage="loading data", done=0, total=3)
+        datasets, versions = load_group_data(hub, config.dataset_group_arn)
+        selector = job.payload.get("selector_path")
+        with paths.fetch(selector, hub.settings) if selector else nullcontext() as local_selector:
+            key, summary = make_forecast(hub.store, name, config, artifact_key, types, datasets,
+                                         versions, local_selector, progress)
         with hub.db.session() as s:
             row = get_forecast(s, job.resource_arn)
             row.artifact_key, row.summary = key, summary
@@ -184,7 +191,7 @@ def _create_export(hub: Hub, req: Request, kind: str) -> dict[str, Any]:
     dest_path = ((destination or {}).get("S3Config") or {}).get("Path")
     if not dest_path:
         raise InvalidInputError("Destination must be {\"S3Config\": {\"Path\": ...}}")
-    paths.resolve_local(dest_path, hub.settings.import_roots, must_exist=False)
+    paths.resolve(dest_path, hub.settings, must_exist=False)
     fmt = validate_enum(param(req, "Format", "CSV"), FORMATS, "Format")
     tags = validate_tags(param(req, "Tags"))
     source_arn = required(req, source_member)
@@ -253,22 +260,23 @@ class ExportHandler:
             row = s.get(ExportJobRow, job.resource_arn)
             row.status, row.modified_at = Status.CREATE_IN_PROGRESS, utcnow()
             kind, name, fmt, source_arn = row.kind, row.name, row.format, row.source_arn
-            folder = paths.resolve_local(row.destination["S3Config"]["Path"],
-                                         hub.settings.import_roots, must_exist=False)
+            destination = row.destination["S3Config"]["Path"]
             if kind == "forecast":
                 source_key = get_forecast(s, source_arn).artifact_key
             else:
                 source_key = get_predictor(s, source_arn).artifact_key
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
         progress.update(stage="exporting", done=0, total=1)
-        if kind == "forecast":
-            files = exports.export_forecast(_forecast_source(hub, source_key), Path(folder),
-                                            f"{name}_{stamp}", fmt, EXPORT_PART_ROWS)
-        else:
-            files = exports.export_backtest(hub, source_key, Path(folder), f"{name}_{stamp}", fmt)
+        with paths.writable_folder(destination, hub.settings) as (folder, publish):
+            if kind == "forecast":
+                files = exports.export_forecast(_scan_forecast(hub, source_key), folder,
+                                                f"{name}_{stamp}", fmt, EXPORT_PART_ROWS)
+            else:
+                files = exports.export_backtest(hub, source_key, folder, f"{name}_{stamp}", fmt)
+            names = publish(files)
         with hub.db.session() as s:
             row = s.get(ExportJobRow, job.resource_arn)
-            row.files = [str(f) for f in files]
+            row.files = names
             row.status, row.message, row.modified_at = Status.ACTIVE, None, utcnow()
         progress.update(stage="done", done=1)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import uuid
@@ -34,7 +33,7 @@ def create_dataset_import_job(hub: Hub, req: Request) -> dict[str, Any]:
     s3 = source.get("S3Config") if isinstance(source, dict) else None
     if not isinstance(s3, dict) or not s3.get("Path"):
         raise InvalidInputError("DataSource must be {\"S3Config\": {\"Path\": ..., \"RoleArn\": ...}}")
-    resolved = paths.resolve_local(s3["Path"], hub.settings.import_roots)  # RoleArn: accepted, ignored
+    resolved = paths.resolve(s3["Path"], hub.settings)  # RoleArn: accepted, ignored
     fmt = validate_enum(param(req, "Format", "CSV"), FORMATS, "Format")
     mode = validate_enum(param(req, "ImportMode", "FULL"), IMPORT_MODES, "ImportMode")
     ts_format = param(req, "TimestampFormat")
@@ -141,17 +140,35 @@ def read_version(hub: Hub, version_key: str) -> Any:
         raise NotFoundError(f"dataset version {version_key} is missing or incomplete")
     if hub.store.is_local:
         return pl.read_parquet(hub.store.path(f"{version_key}/{DATA_FILE}"))
-    with hub.store.open(f"{version_key}/{DATA_FILE}") as fh:
-        return pl.read_parquet(fh)
+    with hub.store.local_copy(f"{version_key}/{DATA_FILE}") as path:  # streamed download
+        return pl.read_parquet(path)
+
+
+def load_group_data(hub: Hub, group_arn: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Current version of each dataset of a group: (type -> (row, frame), arn -> version)."""
+    from forecasthub.services.datasets import get_dataset_group
+
+    with hub.db.session() as s:
+        group = get_dataset_group(s, hub, group_arn)
+        rows = [s.get(DatasetRow, arn) for arn in group.dataset_arns]
+    datasets, versions = {}, {}
+    for row in rows:
+        if row is None:
+            continue
+        if not row.current_version:
+            raise NotFoundError(f"dataset {row.name!r} has no imported data")
+        datasets[row.dataset_type] = (row, read_version(hub, row.current_version))
+        versions[row.arn] = row.current_version
+    if "TARGET_TIME_SERIES" not in datasets:
+        raise InvalidInputError("the dataset group has no TARGET_TIME_SERIES dataset")
+    return datasets, versions
 
 
 class ImportHandler:
     """Runs a dataset import job: read, validate, merge, publish, record statistics."""
 
     def run(self, hub: Hub, job: JobRow, progress: worker.Progress) -> None:
-        from forecasthub.data.importer import (
-            list_import_files, merge_incremental, read_import_files, write_canonical,
-        )
+        from forecasthub.data.importer import merge_incremental, read_import_files, write_canonical
         from forecasthub.data.schema import Schema, schema_roles
         from forecasthub.data.statistics import field_statistics, import_summary
 
@@ -167,10 +184,9 @@ class ImportHandler:
             options = dict(fmt=row.format, timestamp_format=row.timestamp_format,
                            time_zone=row.time_zone, domain=domain)
         started = time.monotonic()
-        files = list_import_files(paths.resolve_local(job.payload["path"], hub.settings.import_roots))
-        input_bytes = sum(os.path.getsize(f) for f in files)
         progress.update(stage="reading", done=0, total=3)
-        frame = read_import_files(files, schema, dataset_type, **options)
+        with paths.import_files(job.payload["path"], hub.settings) as (files, names, input_bytes):
+            frame = read_import_files(files, schema, dataset_type, display_names=names, **options)
         if mode == "INCREMENTAL" and previous:
             progress.update(stage="merging", done=1)
             frame = merge_incremental(read_version(hub, previous), frame,

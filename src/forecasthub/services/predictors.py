@@ -234,14 +234,7 @@ def list_predictors(hub: Hub, req: Request) -> dict[str, Any]:
 
 def delete_predictor(hub: Hub, req: Request) -> dict[str, Any]:
     with hub.db.session() as s:
-        row = get_predictor(s, required(req, "PredictorArn"))
-        if row.status not in DELETABLE:
-            raise ResourceInUseError(f"predictor {row.name!r} is {row.status}; stop it or wait")
-        children = registry.children_of(s, row.arn)
-        if children:
-            raise ResourceInUseError(f"predictor {row.name!r} still has {children}; delete them first")
-        key = row.artifact_key
-        s.delete(row)
+        key = registry.delete_resource(hub, get_predictor(s, required(req, "PredictorArn")), "predictor", s)
     if key:
         hub.store.delete(key)
     return {}
@@ -272,13 +265,16 @@ class TrainHandler:
     def run(self, hub: Hub, job: JobRow, progress: worker.Progress) -> None:
         from forecasthub.forecasting.config import PredictorConfig
         from forecasthub.forecasting.training import train_predictor
+        from forecasthub.services.import_jobs import load_group_data
 
         with hub.db.session() as s:
             row = get_predictor(s, job.resource_arn)
             row.status, row.modified_at = Status.CREATE_IN_PROGRESS, utcnow()
             config = PredictorConfig.from_json(row.config)
             name, arn = row.name, row.arn
-        result = train_predictor(hub, arn, name, config, progress)
+        progress.update(stage="loading data", done=0, total=1)
+        datasets, versions = load_group_data(hub, config.dataset_group_arn)
+        result = train_predictor(hub.store, name, config, datasets, versions, progress)
         with hub.db.session() as s:
             row = get_predictor(s, job.resource_arn)
             row.artifact_key, row.accuracy, row.summary = (result.artifact_key, result.accuracy,

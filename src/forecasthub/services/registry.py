@@ -42,6 +42,22 @@ def children_of(session: Any, arn: str) -> str:
     return ", ".join(found)
 
 
+def delete_resource(hub: Hub, row: Any, kind: str, session: Any) -> str | None:
+    """Delete a job-backed resource that is deletable and has no children; returns its
+    artifact key (removed from the store by the caller after the commit)."""
+    from forecasthub.errors import ResourceInUseError
+    from forecasthub.resources import DELETABLE
+
+    if row.status not in DELETABLE:
+        raise ResourceInUseError(f"{kind} {row.name!r} is {row.status}; stop it or wait")
+    children = children_of(session, row.arn)
+    if children:
+        raise ResourceInUseError(f"{kind} {row.name!r} still has {children}; delete them first")
+    key = getattr(row, "artifact_key", None)
+    session.delete(row)
+    return key
+
+
 def find(session: Any, arn: Any) -> Any:
     resource_type, _ = parse_arn(arn, "ResourceArn")
     table = TABLES.get(resource_type)

@@ -1,4 +1,8 @@
-"""Engine, sessions and schema migrations of the metadata store."""
+"""Engine, sessions and schema migrations of the metadata store (SQLite or PostgreSQL).
+
+``postgresql://`` and ``postgres://`` URLs use psycopg 3 (``pip install 'forecasthub[postgres]'``).
+Migrations on PostgreSQL run under an advisory lock, so workers starting together do not race.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,36 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from forecasthub.errors import StorageError
+from forecasthub.errors import InvalidInputError, StorageError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 7_465_436_347  # pg_advisory_xact_lock key of `forecasthub upgrade`
+
+
+def postgres_url(url: str) -> str:
+    """``postgres(ql)://`` -> ``postgresql+psycopg://`` (psycopg 3); other URLs unchanged."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@")[-1]
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL mode, a busy timeout and foreign keys."""
+    """An engine; SQLite gets WAL mode, a busy timeout and foreign keys; PostgreSQL a pool
+    with pre-ping, a connect timeout and UTC sessions."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -31,7 +55,23 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    url = postgres_url(url)
+    if url.startswith("postgresql"):
+        if "+psycopg" in url.split("://", 1)[0]:
+            try:
+                import psycopg  # noqa: F401
+            except ImportError as exc:
+                raise StorageError("a PostgreSQL metadata store needs psycopg: "
+                                   "pip install 'forecasthub[postgres]'") from exc
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_recycle=1800,
+            connect_args={"connect_timeout": 10, "options": "-c timezone=UTC",
+                          "application_name": "forecasthub"},
+        )
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise InvalidInputError(f"unsupported database URL {safe_url(url)}: {exc}") from None
 
 
 def upgrade(engine: Engine) -> None:
@@ -42,6 +82,8 @@ def upgrade(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # one migrator at a time; the others wait
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 
@@ -59,8 +101,19 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         if migrate:
-            upgrade(self.engine)
+            try:
+                upgrade(self.engine)
+            except OperationalError as exc:  # unreachable server, bad password, no database
+                self.engine.dispose()
+                reason = str(exc.orig or exc).strip().splitlines()
+                raise StorageError(f"cannot open the metadata database {safe_url(url)}: "
+                                   f"{reason[0] if reason else exc}") from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -138,3 +138,83 @@ class AccessKeyRow(Base):
     description: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+# -- model registry and pipelines (issue #5) --------------------------------------------------
+from sqlalchemy import BigInteger  # noqa: E402 - kept with the tables that use it
+
+
+class ModelVersionRow(Base):
+    """A predictor registered as a version of its dataset group's model, with approval status."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("dataset_group_arn", "version"), UniqueConstraint("predictor_arn"))
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    predictor_arn: Mapped[str] = mapped_column(String(300))
+    predictor_name: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(32), index=True)  # PendingManualApproval|Approved|Rejected
+    metric_name: Mapped[str] = mapped_column(String(64))
+    metric_value: Mapped[float | None] = mapped_column(Float, default=None)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dataset_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deployed: Mapped[bool] = mapped_column(default=False)
+    deployed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelDeploymentRow(Base):
+    """One deploy or rollback of a dataset group's model: the history rollbacks walk back."""
+
+    __tablename__ = "model_deployments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
+    model_version_id: Mapped[str] = mapped_column(String(40))
+    previous_version_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    action: Mapped[str] = mapped_column(String(16))  # deploy | rollback
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ModelApprovalRuleRow(Base):
+    """Approve a new version when its metric is no worse than the deployed one's by more than
+    ``max_regression`` (a fraction: 0.05 = 5 % worse at most); optionally deploy it too."""
+
+    __tablename__ = "model_approval_rules"
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(64))
+    max_regression: Mapped[float] = mapped_column(Float, default=0.0)
+    auto_deploy: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PipelineRunRow(Base):
+    """One automated pass: import -> forecast -> export -> SQL catalog, with each step's state."""
+
+    __tablename__ = "pipeline_runs"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
+    trigger: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # RUNNING | SUCCEEDED | FAILED
+    steps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class WatchLedgerRow(Base):
+    """A landed file the watcher has taken (path + size + mtime): each is processed once."""
+
+    __tablename__ = "watch_ledger"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of path|size|mtime_ns
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[str] = mapped_column(String(32))
+    dataset_group: Mapped[str] = mapped_column(String(63), index=True)
+    run_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
