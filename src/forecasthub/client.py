@@ -50,7 +50,8 @@ class Client:
 
     def run_job(self, job_id: str, on_progress: Callable[[dict[str, Any]], None] | None = None) -> None:
         """Claim a pending job and run it in this process (or wait for whoever runs it)."""
-        job = queue.claim(self.hub.db, worker.worker_id(), job_id=job_id)
+        job = queue.claim(self.hub.db, worker.worker_id(), job_id=job_id,
+                          lease_seconds=worker.lease_seconds(self.hub))
         if job is not None:
             progress = worker.Progress(job.id)
             if on_progress:

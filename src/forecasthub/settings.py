@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr = SecretStr("")
     s3_max_import_bytes: int = 50 * 1024**3  # an s3:// import is copied to local temp space first
     workers: int = 1
+    job_lease_seconds: int = Field(default=60, ge=2)  # a dead worker's job is retried after this
     config_file: Path | None = None
 
     @field_validator("import_roots", mode="before")

@@ -67,17 +67,24 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
+def lease_seconds(ctx: Any) -> int:
+    """The installation's job lease (settings.job_lease_seconds), 60 s by default."""
+    settings = getattr(ctx, "settings", None)
+    return int(getattr(settings, "job_lease_seconds", queue.LEASE_SECONDS))
+
+
 def run_job(ctx: Any, job: JobRow, progress: Progress | None = None) -> JobState:
     """Run one claimed job to its end state, heartbeating while it works."""
     handler = HANDLERS[job.kind]
+    lease = lease_seconds(ctx)
     progress = progress or Progress(job.id)
     progress.job_id = job.id
     wid = job.worker or worker_id()
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(queue.LEASE_SECONDS / 4):
-            if queue.heartbeat(ctx.db, job.id, wid, dict(progress.state)):
+        while not stop.wait(lease / 4):
+            if queue.heartbeat(ctx.db, job.id, wid, dict(progress.state), lease_seconds=lease):
                 progress.cancel_requested = True
 
     beater = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{job.id[:8]}")
@@ -126,7 +133,7 @@ def run_worker(ctx: Any, *, drain: bool = False, poll_seconds: float = 1.0,
     stop = stop or threading.Event()
     while not stop.is_set():
         reap(ctx)
-        job = queue.claim(ctx.db, wid)
+        job = queue.claim(ctx.db, wid, lease_seconds=lease_seconds(ctx))
         if job is None:
             if drain:
                 return ran
