@@ -3,6 +3,7 @@
     python benchmarks/scale.py                 # 100,000 series x 150 weeks (issue #3 targets)
     python benchmarks/scale.py --series 20000  # smaller
     python benchmarks/scale.py --subset 0      # skip the overhead comparison
+    python benchmarks/scale.py --executor ray  # local-model fits on the Ray cluster at RAY_ADDRESS
 
 Prints each stage's seconds and the process's peak RSS during that stage, then, on a subset
 (default 10,000 series), the predictor stage against calling the same libraries directly with
@@ -185,11 +186,21 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=150)
     parser.add_argument("--horizon", type=int, default=13)
     parser.add_argument("--subset", type=int, default=10_000, help="0 skips the overhead part")
+    parser.add_argument("--executor", choices=["local", "ray"], default=None,
+                        help="sets FORECASTHUB_EXECUTOR (ray: cluster at RAY_ADDRESS)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="sets FORECASTHUB_EXECUTOR_WORKERS (local process pool size)")
     args = parser.parse_args()
+    if args.executor:
+        os.environ["FORECASTHUB_EXECUTOR"] = args.executor
+    if args.workers:
+        os.environ["FORECASTHUB_EXECUTOR_WORKERS"] = str(args.workers)
     os.environ.setdefault("FORECASTHUB_NO_AUTOSTART", "1")
     warnings.filterwarnings("ignore")
     rss = PeakRSS()
-    print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
+    print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+          f"executor {os.environ.get('FORECASTHUB_EXECUTOR', 'local')}"
+          f" {os.environ.get('RAY_ADDRESS', '')}".rstrip())
     with tempfile.TemporaryDirectory() as tmp:
         run_flow(args.series, args.weeks, args.horizon, Path(tmp), rss)
     if args.subset:

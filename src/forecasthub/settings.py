@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     region: str = "us-east-1"
     account_id: str = "000000000000"
     import_roots: Annotated[list[str], NoDecode] = Field(default_factory=list)  # default: home and cwd
-    executor: str = "local"  # local | ray (ray lands with issue #7)
+    executor: str = "local"  # local | ray (issue #7; ray connects to RAY_ADDRESS, see executors/)
+    executor_workers: int = Field(default=1, ge=1)  # local executor processes; 1 = in-process
+    executor_shards: int = Field(default=0, ge=0)  # shards per local-model fit; 0 = one per worker
+    executor_min_shard_series: int = Field(default=200, ge=1)  # fewer series per shard: no split
     # S3-compatible object storage (store_url, import sources and export destinations on s3://).
     # Credentials: these two, else botocore's usual chain (AWS_ACCESS_KEY_ID /
     # AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE, instance roles).

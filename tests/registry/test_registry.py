@@ -120,3 +120,11 @@ def test_pin_by_name(shop, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_hook_never_fails_training(shop, caplog) -> None:
     registry.on_predictor_trained(shop["hub"], shop["hub"].arn("predictor", "missing"))
     assert "could not register" in caplog.text
+
+
+def test_hook_registers_after_training(shop) -> None:
+    hub, fh = shop["hub"], shop["fh"]
+    p1 = flow.train(fh, shop["group"], "p1")
+    registry.on_predictor_trained(hub, p1)
+    registry.on_predictor_trained(hub, p1)  # twice: still one version
+    assert [v["PredictorArn"] for v in registry.list_versions(hub)["ModelVersions"]] == [p1]

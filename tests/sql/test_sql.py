@@ -137,3 +137,16 @@ def test_catalog_file(retail_home) -> None:
         assert con.execute("SELECT count(*) FROM forecasts").fetchone()[0] > 0
     finally:
         con.close()
+
+
+def test_a_damaged_file_is_left_out_not_fatal(retail_home) -> None:
+    from pathlib import Path
+
+    hub = retail_home["fh"].hub
+    with hub.db.session() as s:
+        from forecasthub.store.orm import ForecastRow
+
+        key = s.get(ForecastRow, retail_home["forecast"]).artifact_key
+    Path(hub.store.path(f"{key}/forecast.parquet")).write_bytes(b"not parquet")
+    assert run_query(hub, "SELECT count(*) FROM forecasts").rows == [(0,)]
+    assert run_query(hub, "SELECT count(*) > 0 FROM history").rows == [(True,)]

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forecasthub import __version__ as VERSION  # noqa: N812
-from forecasthub.api import awsjson, dashboard, keys, rest
+from forecasthub.api import automation, awsjson, dashboard, keys, rest
 from forecasthub.api.auth import AuthError, AuthPolicy, is_loopback
 from forecasthub.api.limits import DEFAULT_MAX_BODY, BodyLimitMiddleware, is_aws_request
 from forecasthub.api.workers import WorkerMode, WorkerPool
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, *, host: str = "127.0.0.1", wor
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.include_router(awsjson.router)
     app.include_router(rest.build_router())
+    app.include_router(automation.build_router())
     app.include_router(dashboard.router)
     app.include_router(web_routes.router)  # GET / (the dashboard); POST / stays AWS JSON
     _add_error_handlers(app)

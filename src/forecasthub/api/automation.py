@@ -73,7 +73,7 @@ def build_router() -> APIRouter:
 
     @router.post("/model-versions", tags=["model registry"], summary="Register a predictor")
     def register(request: Request, _: Auth,
-                 PredictorArn: Annotated[str, Body(embed=True, max_length=300)]) -> dict[str, Any]:  # noqa: N803
+                 PredictorArn: Annotated[str, Body(embed=True, max_length=300)]) -> dict[str, Any]:
         from forecasthub import registry
 
         return registry.register_predictor(hub_of(request), PredictorArn)

@@ -98,7 +98,11 @@ class FallbackForecaster(Forecaster):
         self._hand_over(train, ctx, short, f"fewer than {need} observations")
         self._hand_over(train, ctx, zero, "all-zero or all-missing series")
         if len(ok):
-            self._fit_primary(train, ctx, related, static, ok)
+            # issue #7 executor hook: a local model may fit shards of series on the executor
+            from forecasthub.executors.sharding import fit_primary_sharded
+
+            if not fit_primary_sharded(self, train, ctx, related, ok):
+                self._fit_primary(train, ctx, related, static, ok)
         return self
 
     def _fit_primary(

@@ -166,6 +166,10 @@ from forecasthub.cli import server  # noqa: E402  (serve, access keys)
 
 server.register(cli)
 
+from forecasthub.cli import automation  # noqa: E402  (sql, model-versions, watch, runs)
+
+automation.register(cli)
+
 
 def main() -> None:
     cli(prog_name="forecasthub")

@@ -62,7 +62,10 @@ def _windows(config: PredictorConfig, panel: Panel) -> int:
     if config.backtest_windows:
         return config.backtest_windows
     longest = int(panel.target.groupby(ITEM_ID, observed=True).size().max())
-    return max(1, min(3, (longest - 2 * config.horizon) // max(config.horizon, 1) // 2))
+    by_history = max(1, min(3, (longest - 2 * config.horizon) // max(config.horizon, 1) // 2))
+    rows = len(panel.target)  # every window refits every candidate: spend less on big data
+    by_size = 1 if rows > 3_000_000 else 2 if rows > 600_000 else 3
+    return min(by_history, by_size)
 
 
 def train_predictor(store: Any, name: str, config: PredictorConfig, datasets: Datasets,

@@ -39,7 +39,7 @@ from forecasthub.columns import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_colum
 from forecasthub.errors import InvalidInputError, ModelError
 from forecasthub.models.base import Forecaster, ModelContext
 from forecasthub.models.covariates import related_columns, typed_static
-from forecasthub.models.features import HolidayFlag
+from forecasthub.models.features import HolidayFlag, default_lags
 from forecasthub.models.frames import check_train, finalize, future_timestamps
 from forecasthub.models.gluonts_common import (
     period_freq,
@@ -94,6 +94,7 @@ class DeepAR(Forecaster):
         dropout_rate: float = 0.1,
         early_stopping_patience: int = 5,
         num_samples: int = 100,
+        lags_seq: list[int] | None = None,
         device: str | None = None,
         n_jobs: int | None = None,
     ) -> None:
@@ -124,6 +125,9 @@ class DeepAR(Forecaster):
         self.dropout_rate = float(dropout_rate)
         self.early_stopping_patience = int(early_stopping_patience)
         self.num_samples = int(num_samples)
+        self.lags_seq = None if lags_seq is None else sorted({int(v) for v in lags_seq})
+        if self.lags_seq is not None and (not self.lags_seq or self.lags_seq[0] < 1):
+            raise InvalidInputError("DeepAR lags_seq must be positive integers")
         self.device = device
         self.n_jobs = n_jobs
         # fitted state
@@ -253,16 +257,26 @@ class DeepAR(Forecaster):
             num_parallel_samples=self.num_samples,
             batch_size=self.batch_size,
             num_batches_per_epoch=self.num_batches_per_epoch,
+            lags_seq=self._lags(),
             trainer_kwargs=trainer_kwargs,
         )
+
+    def _lags(self) -> list[int]:
+        """Lags fed to the network: recent steps and whole seasons (hourly: 1..24, 48..168),
+        not GluonTS's frequency defaults (daily reaches back ~3 years: slow, mostly padding)."""
+        assert self.ctx is not None
+        if self.lags_seq is not None:
+            return list(self.lags_seq)
+        return default_lags(self.ctx.season_length, self.ctx.horizon)
 
     def _device_setting(self) -> str | None:
         assert self.ctx is not None
         return self.device or self.ctx.extra.get("device")
 
-    def _threads(self) -> int | None:
+    def _threads(self) -> int:
+        """Torch CPU threads: ``n_jobs``, else ctx.extra["n_jobs"], else 1 (shared machines)."""
         assert self.ctx is not None
-        return self.n_jobs or self.ctx.extra.get("n_jobs")
+        return int(self.n_jobs or self.ctx.extra.get("n_jobs") or 1)
 
     # ---- fit ------------------------------------------------------------------------------
     def fit(

@@ -12,6 +12,8 @@ from forecasthub.errors import InvalidInputError
 from forecasthub.models.base import Forecaster
 
 _REGISTRY: dict[str, type[Forecaster]] = {}
+# Models that need an optional extra which is not installed: name -> install hint.
+_UNAVAILABLE: dict[str, str] = {}
 
 ARN_PREFIX = "arn:aws:forecast:::algorithm/"
 # Amazon Forecast algorithm -> our model; None: not available yet.
@@ -20,7 +22,7 @@ _ARN_MODELS: dict[str, str | None] = {
     "ARIMA": "ARIMA",
     "NPTS": "NPTS",
     "Prophet": None,
-    "Deep_AR_Plus": None,
+    "Deep_AR_Plus": "DeepAR",
     "CNN-QR": None,
 }
 
@@ -44,6 +46,10 @@ def get_model_class(name: str) -> type[Forecaster]:
     try:
         return _REGISTRY[name]
     except KeyError:
+        if name in _UNAVAILABLE:
+            raise InvalidInputError(
+                f"Model {name!r} is not available in this installation; {_UNAVAILABLE[name]}"
+            ) from None
         raise InvalidInputError(
             f"Unknown model {name!r}; available models: {', '.join(model_names())}"
         ) from None
@@ -67,6 +73,11 @@ def model_name_for_arn(arn: str) -> str:
     name = _ARN_MODELS.get(algorithm) if algorithm is not None else None
     if name is None and algorithm in _REGISTRY:  # our own algorithms by ARN, e.g. .../LightGBM
         name = algorithm
+    if name is not None and name in _UNAVAILABLE:
+        raise InvalidInputError(
+            f"AlgorithmArn {arn!r} needs model {name!r}, not available in this installation; "
+            f"{_UNAVAILABLE[name]}"
+        )
     if name is None or name not in _REGISTRY:
         raise InvalidInputError(
             f"Unsupported AlgorithmArn {arn!r}; supported: {', '.join(supported_algorithm_arns())}"
@@ -100,6 +111,25 @@ def _register_builtins() -> None:
     for cls in (SeasonalNaive, Naive, Mean, ETS, ARIMA, Theta, CES, Croston, ADIDA, IMAPA, TSB,
                 NPTS, LightGBM):
         register(cls)
+    _register_deep()
+
+
+def _register_deep() -> None:
+    """DeepAR only when the `deep` extra (torch, gluonts[torch], lightning) imports."""
+    from forecasthub.models.gluonts_common import DEEP_EXTRA_HINT, deep_available
+
+    if deep_available():
+        from forecasthub.models.deepar import DeepAR
+
+        register(DeepAR)
+        _UNAVAILABLE.pop("DeepAR", None)
+    else:
+        _UNAVAILABLE["DeepAR"] = DEEP_EXTRA_HINT
+
+
+def deep_models_available() -> bool:
+    """True when the deep-learning models (the `deep` extra) are registered."""
+    return "DeepAR" in _REGISTRY
 
 
 _register_builtins()

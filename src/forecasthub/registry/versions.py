@@ -28,7 +28,12 @@ from sqlalchemy import func, select
 from forecasthub.errors import InvalidInputError, NotFoundError, ResourceInUseError
 from forecasthub.resources import Status
 from forecasthub.store.orm import (
-    DatasetGroupRow, ModelApprovalRuleRow, ModelDeploymentRow, ModelVersionRow, PredictorRow, utcnow,
+    DatasetGroupRow,
+    ModelApprovalRuleRow,
+    ModelDeploymentRow,
+    ModelVersionRow,
+    PredictorRow,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -139,7 +144,7 @@ def on_predictor_trained(hub: Any, predictor_arn: str) -> None:
     """Hook for the TrainHandler after a predictor became ACTIVE: register it, never fail it."""
     try:
         register_predictor(hub, predictor_arn)
-    except Exception:  # noqa: BLE001 - the predictor is trained; registration can be redone
+    except Exception:
         log.exception("could not register predictor %s as a model version", predictor_arn)
 
 

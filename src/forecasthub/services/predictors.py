@@ -280,6 +280,9 @@ class TrainHandler:
             row.artifact_key, row.accuracy, row.summary = (result.artifact_key, result.accuracy,
                                                            result.summary)
             row.status, row.message, row.modified_at = Status.ACTIVE, None, utcnow()
+        from forecasthub.registry import on_predictor_trained  # (late: avoids an import cycle)
+
+        on_predictor_trained(hub, job.resource_arn)  # a model version; never fails training
 
     def fail(self, hub: Hub, job: JobRow, message: str, stopped: bool = False) -> None:
         with hub.db.session() as s:

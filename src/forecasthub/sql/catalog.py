@@ -30,6 +30,7 @@ them); over ``s3://`` stores they scan pyarrow datasets through the store's file
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ from typing import Any
 from sqlalchemy import select
 
 from forecasthub.resources import Status
+
+log = logging.getLogger(__name__)
 
 FORECAST_FILE = "forecast.parquet"
 DATA_FILE = "data.parquet"
@@ -102,10 +105,28 @@ def _union(parts: list[str]) -> str:
     return "\nUNION ALL BY NAME\n".join(parts)
 
 
+def _readable(con: Any, part: str) -> bool:
+    import duckdb
+
+    try:
+        con.execute(f"DESCRIBE {part}")
+        return True
+    except duckdb.Error as exc:  # a damaged or unreadable file: left out, not fatal
+        log.warning("SQL catalog: leaving out %s: %s", part[:300], exc)
+        return False
+
+
 def _view(con: Any, catalog: Catalog, name: str, parts: list[str], description: str) -> None:
+    import duckdb
+
     if parts:
-        con.execute(f"CREATE VIEW {ident(name)} AS {_union(parts)}")
-    else:
+        try:
+            con.execute(f"CREATE VIEW {ident(name)} AS {_union(parts)}")
+        except duckdb.Error:
+            parts = [p for p in parts if _readable(con, p)]
+            if parts:
+                con.execute(f"CREATE VIEW {ident(name)} AS {_union(parts)}")
+    if not parts:
         con.execute(f"CREATE TABLE {ident(name)} ({EMPTY[name]})")
     catalog.tables[name] = description
 
@@ -154,6 +175,8 @@ def build_catalog(hub: Any, con: Any) -> Catalog:
                 continue
             src = catalog.source(hub, con, f"{version}/{DATA_FILE}")
             name = f"{SHORT[dataset_type]}_{group.lower()}"
+            if not _readable(con, f"SELECT * FROM {src}"):
+                continue
             con.execute(f"CREATE VIEW {ident(name)} AS SELECT * FROM {src}")
             catalog.tables[name] = f"{dataset_type} of dataset group {group} (current version)"
             if dataset_type == "TARGET_TIME_SERIES":
@@ -255,7 +278,7 @@ def _model_versions(hub: Any, con: Any, catalog: Catalog, group_names: dict[str,
     try:
         from forecasthub.store.orm import ModelVersionRow
     except ImportError:
-        ModelVersionRow = None  # noqa: N806
+        ModelVersionRow = None
     if ModelVersionRow is not None:
         with hub.db.session() as s:
             for r in s.scalars(select(ModelVersionRow).order_by(ModelVersionRow.created_at)).all():

@@ -141,7 +141,7 @@ class AccessKeyRow(Base):
 
 
 # -- model registry and pipelines (issue #5) --------------------------------------------------
-from sqlalchemy import BigInteger  # noqa: E402 - kept with the tables that use it
+from sqlalchemy import BigInteger
 
 
 class ModelVersionRow(Base):
