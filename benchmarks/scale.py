@@ -61,12 +61,13 @@ def run_flow(n_series: int, n_weeks: int, horizon: int, folder: Path, rss: PeakR
 
     results: list = []
     print(f"{n_series:,} weekly series x {n_weeks} weeks, horizon {horizon}", flush=True)
-    panel = stage("generate", rss, lambda: generate_weekly_panel(n_series, n_weeks, seed=0,
-                                                                 item_id_dtype="object"), results)
     csv = folder / "tts.csv"
-    stage("write csv", rss, lambda: panel.target.to_csv(csv, index=False, date_format="%Y-%m-%d"),
-          results)
-    del panel
+
+    def generate() -> None:  # the frame lives only inside this stage
+        panel = generate_weekly_panel(n_series, n_weeks, seed=0, item_id_dtype="object")
+        panel.target.to_csv(csv, index=False, date_format="%Y-%m-%d")
+
+    stage("generate + write csv", rss, generate, results)
     fh = Client(home=folder / "home", import_roots=[str(folder)])
     group = fh.create_dataset_group(DatasetGroupName="scale", Domain="RETAIL")["DatasetGroupArn"]
     schema = {"Attributes": [{"AttributeName": "item_id", "AttributeType": "string"},
@@ -110,8 +111,6 @@ def run_flow(n_series: int, n_weeks: int, horizon: int, folder: Path, rss: PeakR
 
 def direct(train, ctx, n_windows: int, candidates: list[str]) -> float:  # type: ignore[no-untyped-def]
     """The same models through statsforecast / mlforecast directly, same windows and refits."""
-    import pandas as pd
-
     from forecasthub.automl.candidates import DataProfile, lightgbm_for
     from forecasthub.automl.windows import backtest_windows
     from forecasthub.columns import ITEM_ID, TARGET, TIMESTAMP

@@ -78,7 +78,7 @@ def test_single_algorithm_by_arn(panel: pd.DataFrame, ctx: ModelContext) -> None
     assert res.model_name == "ETS" and set(res.metrics["model"]) == {"ETS"}
     assert res.forecast["item_id"].nunique() == 5
     with pytest.raises(InvalidInputError, match="algorithm/ETS"):
-        run_single_algorithm(panel, ctx, "arn:aws:forecast:::algorithm/Deep_AR_Plus")
+        run_single_algorithm(panel, ctx, "arn:aws:forecast:::algorithm/CNN-QR")
 
 
 def test_time_budget_skips_expensive_candidates(panel: pd.DataFrame, ctx: ModelContext) -> None:

@@ -79,7 +79,7 @@ def ray_cluster():
         _wait_nodes(address, 1, procs, temp)
         procs.append(_start([f"--address={address}", *_node_args()], temp / "node2.log"))
         _wait_nodes(address, 2, procs, temp)
-    except Exception as e:
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
         _stop(procs, temp)
         logs = "".join(p.read_text()[-1500:] for p in temp.glob("*.log"))
         shutil.rmtree(temp, ignore_errors=True)
@@ -103,7 +103,7 @@ def _wait_nodes(address: str, n: int, procs: list[subprocess.Popen], temp: Path)
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in procs):
             raise RuntimeError("a ray start process exited")
-        out = subprocess.run([sys.executable, "-c", code, address], capture_output=True,
+        out = subprocess.run([sys.executable, "-c", code, address], check=False, capture_output=True,
                              text=True, timeout=60)
         last = out.stdout.strip() + out.stderr[-300:]
         if out.returncode == 0 and out.stdout.split()[:2] == [str(n), str(n)]:

@@ -5,7 +5,10 @@ Costs are estimated as ``cost_per_series * n_series * max(1, length / 100)`` sec
 always holds SeasonalNaive (cheap, robust) and the global LightGBM (~2 ms/series); local models
 (Theta, ETS, CES, ARIMA) join only while their estimated cost per window stays within
 ``local_model_budget_s`` (ARIMA only for seasons up to 12); intermittent-demand models join
-when enough series are intermittent.
+when enough series are intermittent. DeepAR joins when the `deep` extra is installed and the
+data suits a global deep model (:data:`DEEP_MIN_SERIES` series, each of typically
+``DEEP_MIN_HORIZONS`` horizons and at least ``DEEP_MIN_LENGTH`` points; Amazon's guidance: DL
+wants >= 300 points and many series) and its estimated cost fits ``local_model_budget_s`` x 4.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from forecasthub.automl.config import AutoMLConfig
 from forecasthub.columns import ITEM_ID, TARGET
 from forecasthub.errors import InvalidInputError
 from forecasthub.models.base import Forecaster, ModelContext
-from forecasthub.models.registry import create_model
+from forecasthub.models.registry import create_model, deep_models_available
 
 INTERMITTENT_ZERO_SHARE = 0.3  # a series with more zeros than this is intermittent
 INTERMITTENT_SERIES_SHARE = 0.1  # add intermittent models above this share of series
@@ -27,6 +30,9 @@ LOCAL_ORDER = ("Theta", "ETS", "CES", "ARIMA")
 # Seasonal AutoARIMA is impractically slow for long seasons (measured: ~20 s per hourly series
 # of 300 points, m = 24), so the default set uses it only up to monthly seasonality.
 ARIMA_MAX_SEASON = 12
+DEEP_MIN_SERIES = 50
+DEEP_MIN_HORIZONS = 5
+DEEP_MIN_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,18 @@ def default_candidates(
     if profile.intermittent_share > INTERMITTENT_SERIES_SHARE:
         out["Croston"] = _with_jobs("Croston", config.n_jobs)
         out["NPTS"] = create_model("NPTS")
+    if deep_suits(profile, ctx):
+        deepar = create_model("DeepAR", n_jobs=config.n_jobs)
+        if estimated_cost(deepar, profile, ctx) <= 4 * config.local_model_budget_s:
+            out["DeepAR"] = deepar
     return out
+
+
+def deep_suits(profile: DataProfile, ctx: ModelContext) -> bool:
+    """Whether the default set should try DeepAR (deep extra installed, data big enough)."""
+    return (deep_models_available()
+            and profile.n_series >= DEEP_MIN_SERIES
+            and profile.mean_length >= max(DEEP_MIN_HORIZONS * ctx.horizon, DEEP_MIN_LENGTH))
 
 
 def resolve_candidates(

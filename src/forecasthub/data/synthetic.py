@@ -245,7 +245,6 @@ def _calendar(start: Any, n_weeks: int, horizon: int) -> _Calendar:
     fridays = first + pd.to_timedelta(7 * np.arange(n_total), unit="D")
     day0 = (first - pd.Timedelta(days=6)).date()  # Saturday opening the first week
     n_days = 7 * n_total
-    days = np.datetime64(day0, "D") + np.arange(n_days)
     daily = np.zeros((len(_EVENTS), n_days), dtype=np.float64)
     flag = np.zeros(n_days, dtype=bool)
     closed = np.zeros(n_days, dtype=np.float64)

@@ -345,12 +345,10 @@ class DeepAR(Forecaster):
             self._state = state_to_cpu(out.trained_net.state_dict())
             self._past_length = int(out.trained_net.model._past_length)
             self.epochs_run = int(out.trainer.current_epoch)
-            metrics = out.trainer.callback_metrics
-            if "val_loss" in metrics:
-                self.best_val_loss = float(min(
-                    cb.best_model_score for cb in out.trainer.checkpoint_callbacks
-                    if cb.best_model_score is not None) if out.trainer.checkpoint_callbacks
-                    else metrics["val_loss"])
+            scores = [cb.best_model_score for cb in out.trainer.checkpoint_callbacks
+                      if cb.best_model_score is not None]
+            # best validation loss (the weights kept); the best training loss without holdout
+            self.best_val_loss = float(min(scores)) if use_val and scores else None
         self._predictor = None
         return self
 

@@ -36,7 +36,7 @@ def deep_available(thorough: bool = False) -> bool:
             import gluonts.torch  # noqa: F401
             import lightning  # noqa: F401
             import torch  # noqa: F401
-    except Exception:  # a broken or partial install counts as missing
+    except Exception:  # noqa: BLE001 - a broken or partial install counts as missing
         return False
     return True
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from forecasthub.errors import AlreadyExistsError, InvalidInputError, NotFoundError, ResourceInUseError
 from forecasthub.jobs import queue, worker
-from forecasthub.resources import DELETABLE, Status, parse_arn, validate_name, validate_tags
+from forecasthub.resources import Status, parse_arn, validate_name, validate_tags
 from forecasthub.services import registry
 from forecasthub.services.common import Request, apply_filters, epoch, paginate, param, required
 from forecasthub.services.context import Hub
@@ -271,7 +271,7 @@ class TrainHandler:
             row = get_predictor(s, job.resource_arn)
             row.status, row.modified_at = Status.CREATE_IN_PROGRESS, utcnow()
             config = PredictorConfig.from_json(row.config)
-            name, arn = row.name, row.arn
+            name = row.name
         progress.update(stage="loading data", done=0, total=1)
         datasets, versions = load_group_data(hub, config.dataset_group_arn)
         result = train_predictor(hub.store, name, config, datasets, versions, progress)
