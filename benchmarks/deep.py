@@ -56,7 +56,7 @@ def runner(name: str, ctx: ModelContext, args: argparse.Namespace
                       "n_jobs": args.n_jobs}
         model = create_model(name, **params).fit(train, ctx)
         if name == "DeepAR":
-            print(f"  DeepAR epochs run {model.epochs_run + 1}, "
+            print(f"  DeepAR epochs run {model.epochs_run}, "
                   f"best val loss {model.best_val_loss}")
         return model.predict()
 
