@@ -88,3 +88,45 @@ def test_serve_runs_and_stops_cleanly(home: Path, stop_signal: signal.Signals) -
     assert proc.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
     assert "Traceback" not in output and "leaked" not in output
+
+
+def test_serve_process_workers_run_jobs(home: Path, tmp_path: Path) -> None:
+    """`serve`'s default worker processes know every job kind (they import the services)."""
+    data = tmp_path / "d.csv"
+    data.write_text("a,2020-01-01,1\na,2020-01-02,2\n")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LAUNCH, "serve", "--port", str(port), "--workers", "1",
+         "--worker-mode", "process", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=dict(os.environ), text=True,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 40
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.2)
+        schema = {"Attributes": [{"AttributeName": "item_id", "AttributeType": "string"},
+                                 {"AttributeName": "timestamp", "AttributeType": "timestamp"},
+                                 {"AttributeName": "target_value", "AttributeType": "float"}]}
+        ds = httpx.post(f"{base}/CreateDataset", json={
+            "DatasetName": "d", "Domain": "CUSTOM", "DatasetType": "TARGET_TIME_SERIES",
+            "DataFrequency": "D", "Schema": schema}).json()["DatasetArn"]
+        job = httpx.post(f"{base}/CreateDatasetImportJob", json={
+            "DatasetImportJobName": "j", "DatasetArn": ds, "TimestampFormat": "yyyy-MM-dd",
+            "DataSource": {"S3Config": {"Path": str(data)}}}).json()["DatasetImportJobArn"]
+        deadline = time.monotonic() + 60
+        while (status := httpx.post(f"{base}/DescribeDatasetImportJob", json={
+                "DatasetImportJobArn": job}).json()["Status"]) not in ("ACTIVE", "CREATE_FAILED"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.3)
+        assert status == "ACTIVE"
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    assert "Traceback" not in output, output

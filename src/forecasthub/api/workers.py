@@ -36,6 +36,7 @@ def _process_main(settings: Settings, poll_seconds: float) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    import forecasthub.services.operations  # noqa: F401  (registers the job handlers)
     from forecasthub.jobs.worker import run_worker
 
     hub = Hub(settings)

@@ -75,7 +75,12 @@ def lease_seconds(ctx: Any) -> int:
 
 def run_job(ctx: Any, job: JobRow, progress: Progress | None = None) -> JobState:
     """Run one claimed job to its end state, heartbeating while it works."""
-    handler = HANDLERS[job.kind]
+    handler = HANDLERS.get(job.kind)
+    if handler is None:  # a process that never imported the service owning this kind of job
+        message = f"no handler for job kind {job.kind!r} in this worker"
+        log.error(message)
+        queue.finish(ctx.db, job.id, JobState.FAILED, message)
+        return JobState.FAILED
     lease = lease_seconds(ctx)
     progress = progress or Progress(job.id)
     progress.job_id = job.id
