@@ -173,7 +173,7 @@ class ForecastHandler:
             row.status, row.message, row.modified_at = Status.ACTIVE, None, utcnow()
 
     def fail(self, hub: Hub, job: JobRow, message: str, stopped: bool = False) -> None:
-        _fail_row(hub, ForecastRow, job.resource_arn, message, stopped)
+        registry.fail_resource(hub, ForecastRow, job.resource_arn, message, stopped)
 
 
 # export jobs ---------------------------------------------------------------------------------
@@ -281,15 +281,7 @@ class ExportHandler:
         progress.update(stage="done", done=1)
 
     def fail(self, hub: Hub, job: JobRow, message: str, stopped: bool = False) -> None:
-        _fail_row(hub, ExportJobRow, job.resource_arn, message, stopped)
-
-
-def _fail_row(hub: Hub, table: Any, arn: str, message: str, stopped: bool) -> None:
-    with hub.db.session() as s:
-        row = s.get(table, arn)
-        if row is not None:
-            row.status = Status.CREATE_STOPPED if stopped else Status.CREATE_FAILED
-            row.message, row.modified_at = message, utcnow()
+        registry.fail_resource(hub, ExportJobRow, job.resource_arn, message, stopped)
 
 
 registry.register_table("forecast", ForecastRow, parent=("predictor", "predictor_arn"))

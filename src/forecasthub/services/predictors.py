@@ -285,11 +285,7 @@ class TrainHandler:
         on_predictor_trained(hub, job.resource_arn)  # a model version; never fails training
 
     def fail(self, hub: Hub, job: JobRow, message: str, stopped: bool = False) -> None:
-        with hub.db.session() as s:
-            row = s.get(PredictorRow, job.resource_arn)
-            if row is not None:
-                row.status = Status.CREATE_STOPPED if stopped else Status.CREATE_FAILED
-                row.message, row.modified_at = message, utcnow()
+        registry.fail_resource(hub, PredictorRow, job.resource_arn, message, stopped)
 
 
 def stop_resource(hub: Hub, req: Request) -> dict[str, Any]:

@@ -58,6 +58,18 @@ def delete_resource(hub: Hub, row: Any, kind: str, session: Any) -> str | None:
     return key
 
 
+def fail_resource(hub: Hub, table: Any, arn: str, message: str, stopped: bool) -> None:
+    """A job-backed resource ends CREATE_FAILED (or CREATE_STOPPED) with the job's message."""
+    from forecasthub.resources import Status
+    from forecasthub.store.orm import utcnow
+
+    with hub.db.session() as s:
+        row = s.get(table, arn)
+        if row is not None:
+            row.status = Status.CREATE_STOPPED if stopped else Status.CREATE_FAILED
+            row.message, row.modified_at = message, utcnow()
+
+
 def find(session: Any, arn: Any) -> Any:
     resource_type, _ = parse_arn(arn, "ResourceArn")
     table = TABLES.get(resource_type)
