@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,s3,postgres]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,s3,postgres,ray]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -117,7 +117,6 @@ def test_unknown_executor_is_rejected(executor_env) -> None:  # type: ignore[no-
         get_executor()
 
 
-@pytest.mark.slow
 def test_ray_automl_equals_local(ray_cluster, executor_env, sharded) -> None:  # type: ignore[no-untyped-def]
     train = _panel(n=16)
     candidates = [*CANDIDATES, "LightGBM"]
