@@ -143,3 +143,33 @@ def test_landing_outside_import_roots(fh, tmp_path: Path) -> None:
     config = parse_config({"groups": {"shop": {"landing": "/etc"}}})
     with pytest.raises(InvalidInputError, match="import roots"):
         Watcher(fh.hub, config)
+
+
+def test_malformed_file_fails_visibly_and_files_run_in_order(fh, deployed_shop, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    config = parse_config({"settle_seconds": 0, "groups": {"shop": {
+        "landing": str(landing), "timestamp_format": "yyyy-MM-dd", "import_mode": "INCREMENTAL"}}})
+    watcher = Watcher(fh.hub, config)
+    good = Path(deployed_shop.paths["TARGET_TIME_SERIES"])
+    shutil.copy2(good, landing / "0_first.csv")
+    first = watcher.scan_once()
+    assert [r["Status"] for r in first] == ["SUCCEEDED"], first
+    forecast = first[0]["Outputs"]["ForecastArn"]
+    header, row = good.read_text().splitlines()[:2]
+    item, store = row.split(",")[:2]
+
+    (landing / "1_bad.csv").write_text(f"{header}\n{item},{store},2099-13-40,5\n")
+    bad = watcher.scan_once()
+    assert [r["Status"] for r in bad] == ["FAILED"]
+    assert "1_bad.csv" in bad[0]["Message"] and "row 2" in bad[0]["Message"], bad[0]["Message"]
+    assert bad[0]["Steps"][0]["Status"] == "FAILED"
+    # the last good forecast stays published and queryable
+    answer = fh.query_forecast(ForecastArn=forecast, Filters={"item_id": item, "store_id": store})
+    assert answer["Forecast"]["Predictions"]["p50"]
+
+    for name in ("2_a.csv", "3_b.csv"):  # two files at once: both run, in landing order
+        shutil.copy2(good, landing / name)
+    both = watcher.scan_once()
+    assert [r["Status"] for r in both] == ["SUCCEEDED", "SUCCEEDED"], both
+    assert [r["Trigger"].rsplit("/", 1)[-1] for r in both] == ["2_a.csv", "3_b.csv"]
+    assert len(list_runs(fh.hub, "shop")) == 4
