@@ -128,3 +128,18 @@ def test_hook_registers_after_training(shop) -> None:
     registry.on_predictor_trained(hub, p1)
     registry.on_predictor_trained(hub, p1)  # twice: still one version
     assert [v["PredictorArn"] for v in registry.list_versions(hub)["ModelVersions"]] == [p1]
+
+
+def test_deployed_predictor_cannot_be_deleted(shop) -> None:
+    hub, fh = shop["hub"], shop["fh"]
+    p1, p2 = (flow.train(fh, shop["group"], name) for name in ("p1", "p2"))
+    for n, p in ((1, p1), (2, p2)):
+        registry.register_predictor(hub, p)
+        registry.set_status(hub, "shop", n, "Approved")
+    registry.deploy(hub, "shop", 1)
+    with pytest.raises(ResourceInUseError, match="deployed model version 1"):
+        fh.delete_predictor(PredictorArn=p1)
+    registry.deploy(hub, "shop", 2)
+    fh.delete_predictor(PredictorArn=p1)  # no longer deployed
+    with pytest.raises(NotFoundError):
+        fh.describe_predictor(PredictorArn=p1)

@@ -233,8 +233,17 @@ def list_predictors(hub: Hub, req: Request) -> dict[str, Any]:
 
 
 def delete_predictor(hub: Hub, req: Request) -> dict[str, Any]:
+    from forecasthub.store.orm import ModelVersionRow
+
     with hub.db.session() as s:
-        key = registry.delete_resource(hub, get_predictor(s, required(req, "PredictorArn")), "predictor", s)
+        row = get_predictor(s, required(req, "PredictorArn"))
+        deployed = s.scalars(select(ModelVersionRow).where(
+            ModelVersionRow.predictor_arn == row.arn, ModelVersionRow.deployed.is_(True))).first()
+        if deployed is not None:
+            raise ResourceInUseError(
+                f"predictor {row.name!r} is the deployed model version {deployed.version} of its "
+                "dataset group; deploy another version or roll back first")
+        key = registry.delete_resource(hub, row, "predictor", s)
     if key:
         hub.store.delete(key)
     return {}
