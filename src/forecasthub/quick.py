@@ -93,7 +93,8 @@ def forecast(
     _ok(fh, predictor, "Predictor")
     created = fh.create_forecast(ForecastName=name, PredictorArn=predictor["PredictorArn"], wait=True)
     _ok(fh, created, "Forecast")
-    from forecasthub.services.forecasts import FORECAST_FILE, get_forecast
+    from forecasthub.services.forecasts import get_forecast
+    from forecasthub.storage.layout import FORECAST_FILE
 
     with fh.hub.db.session() as s:
         key = get_forecast(s, created["ForecastArn"]).artifact_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from forecasthub.errors import InvalidInputError
+from forecasthub.errors import InvalidInputError, LimitExceededError
 
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$")
 ARN_RE = re.compile(r"^arn:([a-z\d-]+):forecast:([^:]*):([^:]*):(.+)$")
@@ -111,13 +111,8 @@ def validate_tags(tags: object) -> dict[str, str]:
             raise InvalidInputError(f"invalid value for tag {key!r}")
         out[key] = value
     if len(out) > 50:
-        raise LimitExceededTags()
+        raise LimitExceededError("a resource can have at most 50 tags")
     return out
-
-
-class LimitExceededTags(InvalidInputError):
-    def __init__(self) -> None:
-        super().__init__("a resource can have at most 50 tags")
 
 
 def tags_to_list(tags: dict[str, str]) -> list[dict[str, str]]:

@@ -3,7 +3,6 @@ with related series (markdowns), item metadata and a store dimension."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl

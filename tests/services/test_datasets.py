@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from forecasthub.errors import (
-    AlreadyExistsError, InvalidInputError, InvalidNextTokenError, NotFoundError, ResourceInUseError,
+    AlreadyExistsError, InvalidInputError, InvalidNextTokenError, LimitExceededError, NotFoundError,
+    ResourceInUseError,
 )
 
 SCHEMA = {"Attributes": [{"AttributeName": "timestamp", "AttributeType": "timestamp"},
@@ -96,6 +97,8 @@ def test_tags(fh) -> None:
     assert fh.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "prod"}]
     with pytest.raises(InvalidInputError, match="aws:"):
         fh.tag_resource(ResourceArn=arn, Tags=[{"Key": "aws:x", "Value": "1"}])
+    with pytest.raises(LimitExceededError, match="50 tags"):  # Amazon's LimitExceededException
+        fh.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
 
 
 def test_dataset_with_import_jobs_cannot_be_deleted(fh, tmp_path) -> None:

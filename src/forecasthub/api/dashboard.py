@@ -40,14 +40,12 @@ from forecasthub.store.orm import (
     JobRow,
     PredictorRow,
 )
+from forecasthub.storage.layout import BACKTEST_VALUES, DATA_FILE, FORECAST_FILE
 
 LIST_CAP = 200  # rows of each list in the summary
 SEARCH_LIMIT = 100
 GROUPS_CAP = 500
 MAX_HISTORY = 5000
-FORECAST_FILE = "forecast.parquet"  # services.forecasts.FORECAST_FILE
-DATA_FILE = "data.parquet"  # services.import_jobs.DATA_FILE
-BACKTEST_VALUES = "backtest_values.parquet"  # forecasting.exports.BACKTEST_VALUES
 LIVE_JOB_STATES = ("PENDING", "RUNNING")
 VALUE_COLUMN = re.compile(r"mean|p\d+(\.\d+)?")  # forecast types as columns
 

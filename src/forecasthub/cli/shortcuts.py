@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -129,4 +128,3 @@ def register(cli: click.Group) -> None:
         except ForecastHubError as exc:
             exit_with_error(exc)
 
-    _ = json  # (json kept for future shortcuts that print JSON lines)

@@ -45,7 +45,7 @@ class PredictorConfig:
         return cls(**data)
 
 
-def _types(value: Any) -> list[str]:
+def parse_forecast_types(value: Any) -> list[str]:
     if value is None:
         return ["0.1", "0.5", "0.9"]
     if not isinstance(value, list) or not 1 <= len(value) <= 20:
@@ -105,7 +105,7 @@ def parse_auto_predictor(req: dict[str, Any], target_field: str, related_fields:
         raise InvalidInputError("ForecastDimensions must list at most 10 attribute names")
     return PredictorConfig(
         dataset_group_arn=data_config["DatasetGroupArn"], horizon=_horizon(req["ForecastHorizon"]),
-        frequency=str(req["ForecastFrequency"]), forecast_types=_types(req.get("ForecastTypes")),
+        frequency=str(req["ForecastFrequency"]), forecast_types=parse_forecast_types(req.get("ForecastTypes")),
         dimensions=list(dims), optimization_metric=metric, attribute_configs=attribute_configs,
         holidays_country=country, time_alignment_boundary=req.get("TimeAlignmentBoundary"),
         time_budget_seconds=req.get("TimeBudgetSeconds") or time_budget, is_auto=True,
@@ -149,7 +149,7 @@ def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_field
         raise InvalidInputError(f"OptimizationMetric must be one of {', '.join(METRICS)}")
     return PredictorConfig(
         dataset_group_arn=input_config["DatasetGroupArn"], horizon=_horizon(req.get("ForecastHorizon")),
-        frequency=str(feat["ForecastFrequency"]), forecast_types=_types(req.get("ForecastTypes")),
+        frequency=str(feat["ForecastFrequency"]), forecast_types=parse_forecast_types(req.get("ForecastTypes")),
         dimensions=list(feat.get("ForecastDimensions") or []), optimization_metric=metric,
         backtest_windows=windows, backtest_offset=evaluation.get("BackTestWindowOffset"),
         attribute_configs=attribute_configs, holidays_country=country, algorithm=algorithm,

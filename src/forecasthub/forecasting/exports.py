@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from forecasthub.storage.layout import BACKTEST_ACCURACY, BACKTEST_VALUES
+
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-BACKTEST_VALUES, BACKTEST_ACCURACY = "backtest_values.parquet", "backtest_accuracy.parquet"
 
 
 def write_parts(frame: pl.LazyFrame, folder: Path, prefix: str, fmt: str, part_rows: int,

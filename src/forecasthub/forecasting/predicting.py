@@ -17,9 +17,9 @@ from forecasthub.columns import ITEM_ID, TIMESTAMP, forecast_type_column
 from forecasthub.errors import InvalidInputError
 from forecasthub.forecasting.config import PredictorConfig
 from forecasthub.forecasting.panel import Datasets, load_panel
-from forecasthub.forecasting.training import META_FILE, MODEL_FILE, model_context
+from forecasthub.forecasting.training import model_context
+from forecasthub.storage.layout import FORECAST_FILE, META_FILE, MODEL_FILE
 
-FORECAST_FILE = "forecast.parquet"
 ROW_GROUP = 50_000
 
 

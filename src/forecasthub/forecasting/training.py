@@ -20,10 +20,9 @@ import polars as pl
 from forecasthub.columns import ITEM_ID, TARGET, TIMESTAMP, quantile_column
 from forecasthub.errors import InvalidInputError
 from forecasthub.forecasting.config import PredictorConfig
-from forecasthub.forecasting.exports import BACKTEST_ACCURACY, BACKTEST_VALUES
 from forecasthub.forecasting.panel import Datasets, Panel, load_panel
+from forecasthub.storage.layout import BACKTEST_ACCURACY, BACKTEST_VALUES, META_FILE, MODEL_FILE
 
-MODEL_FILE, META_FILE = "model.pkl", "meta.json"
 HOLIDAY_ALIASES = {"UK": "GB"}  # Amazon's code -> the `holidays` package's
 
 

@@ -17,15 +17,15 @@ from forecasthub.services.context import Hub
 from forecasthub.services.operations import register_operations
 from forecasthub.services.predictors import get_predictor
 from forecasthub.store.orm import ExportJobRow, ForecastRow, JobRow, PredictorRow, utcnow
+from forecasthub.storage.layout import FORECAST_FILE
 
 FORECAST_KIND, EXPORT_KIND = "forecast", "export"
-FORECAST_FILE = "forecast.parquet"
 EXPORT_PART_ROWS = 1_000_000
 
 
 # forecasts -----------------------------------------------------------------------------------
 def create_forecast(hub: Hub, req: Request) -> dict[str, Any]:
-    from forecasthub.forecasting.config import _types
+    from forecasthub.forecasting.config import parse_forecast_types
 
     name = validate_name(required(req, "ForecastName"), "ForecastName")
     tags = validate_tags(param(req, "Tags"))
@@ -40,7 +40,7 @@ def create_forecast(hub: Hub, req: Request) -> dict[str, Any]:
         predictor = get_predictor(s, required(req, "PredictorArn"))
         if predictor.status != Status.ACTIVE:
             raise ResourceInUseError(f"predictor {predictor.name!r} is {predictor.status}, not ACTIVE")
-        types = _types(param(req, "ForecastTypes", predictor.config["forecast_types"]))
+        types = parse_forecast_types(param(req, "ForecastTypes", predictor.config["forecast_types"]))
         arn = hub.arn("forecast", name)
         if s.get(ForecastRow, arn) is not None:
             raise AlreadyExistsError(f"a forecast named {name!r} already exists")
@@ -94,11 +94,6 @@ def get_forecast(s: Any, arn: Any) -> ForecastRow:
     if row is None:
         raise NotFoundError(f"forecast {arn} not found")
     return row
-
-
-def _forecast_source(hub: Hub, key: str) -> Any:
-    path = f"{key}/{FORECAST_FILE}"
-    return hub.store.path(path) if hub.store.is_local else hub.store.uri(path)
 
 
 def _scan_forecast(hub: Hub, key: str) -> Any:

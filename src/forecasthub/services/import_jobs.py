@@ -20,9 +20,9 @@ from forecasthub.services.common import Request, apply_filters, epoch, paginate,
 from forecasthub.services.context import Hub
 from forecasthub.services.datasets import get_dataset
 from forecasthub.store.orm import DatasetImportJobRow, DatasetRow, JobRow, utcnow
+from forecasthub.storage.layout import DATA_FILE
 
 KIND = "dataset_import"
-DATA_FILE = "data.parquet"
 TIMESTAMP_FORMAT_RE = re.compile(r"^[a-zA-Z0-9\-:.,'\s]+$")
 TIME_ZONE_RE = re.compile(r"^[a-zA-Z0-9/+\-_]+$")
 

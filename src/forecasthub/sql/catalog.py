@@ -40,12 +40,10 @@ from typing import Any
 from sqlalchemy import select
 
 from forecasthub.resources import Status
+from forecasthub.storage.layout import BACKTEST_ACCURACY, BACKTEST_VALUES, DATA_FILE, FORECAST_FILE
 
 log = logging.getLogger(__name__)
 
-FORECAST_FILE = "forecast.parquet"
-DATA_FILE = "data.parquet"
-BACKTEST_VALUES, BACKTEST_ACCURACY = "backtest_values.parquet", "backtest_accuracy.parquet"
 SHORT = {"TARGET_TIME_SERIES": "history", "RELATED_TIME_SERIES": "related",
          "ITEM_METADATA": "item_metadata"}
 
