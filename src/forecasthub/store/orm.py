@@ -218,3 +218,12 @@ class WatchLedgerRow(Base):
     dataset_group: Mapped[str] = mapped_column(String(63), index=True)
     run_id: Mapped[str | None] = mapped_column(String(40), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- monitoring (migration 0005) ---------------------------------------------------------------
+
+
+# --- pipelines: schedules, step attempts (migration 0006) --------------------------------------
+
+
+# --- hyperparameter tuning jobs (migration 0007) -----------------------------------------------
