@@ -9,23 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from forecasthub import registry
 from forecasthub.errors import InvalidInputError
 from forecasthub.pipelines.runs import list_runs
 from forecasthub.pipelines.watch import Watcher, load_config, parse_config
 from forecasthub.sql import run_query
 from tests.sql import flow
-
-
-@pytest.fixture
-def deployed_shop(fh, tmp_path):
-    files = flow.retail_files(tmp_path / "data")
-    group, _ = flow.make_group(fh, files)
-    predictor = flow.train(fh, group, "p1")
-    registry.register_predictor(fh.hub, predictor)
-    registry.set_status(fh.hub, "shop", 1, "Approved")
-    registry.deploy(fh.hub, "shop", 1)
-    return files
 
 
 def _config(tmp_path: Path) -> Path:
@@ -129,10 +117,10 @@ def test_failed_step_is_recorded(fh, tmp_path: Path) -> None:
     ([], "mapping"),
     ({"groups": {}}, "groups"),
     ({"groups": {"shop": {}}}, "landing"),
-    ({"groups": {"shop": {"landing": "x", "colour": 1}}}, "unknown keys"),
+    ({"groups": {"shop": {"landing": "x", "colour": 1}}}, "groups.shop: unknown key 'colour'"),
     ({"groups": {"shop": {"landing": "x", "import_mode": "APPEND"}}}, "import_mode"),
     ({"poll_seconds": 0, "groups": {"shop": {"landing": "x"}}}, "poll_seconds"),
-    ({"verbose": True, "groups": {"shop": {"landing": "x"}}}, "unknown keys"),
+    ({"verbose": True, "groups": {"shop": {"landing": "x"}}}, "unknown key 'verbose'"),
 ])
 def test_bad_config(data, match: str) -> None:
     with pytest.raises(InvalidInputError, match=match):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from forecasthub import registry
 from forecasthub.errors import InvalidInputError, NotFoundError, ResourceInUseError
@@ -143,3 +144,58 @@ def test_deployed_predictor_cannot_be_deleted(shop) -> None:
     fh.delete_predictor(PredictorArn=p1)  # no longer deployed
     with pytest.raises(NotFoundError):
         fh.describe_predictor(PredictorArn=p1)
+
+
+def test_database_allows_one_deployed_version_per_group(shop) -> None:
+    """A partial unique index (migration 0006): a second deployed row in a group is refused by
+    the database itself, while deploy() switches versions without ever tripping it."""
+    import uuid
+
+    from sqlalchemy.exc import IntegrityError
+
+    from forecasthub.store.orm import ModelVersionRow
+
+    hub, fh = shop["hub"], shop["fh"]
+    for n, name in ((1, "p1"), (2, "p2")):
+        registry.register_predictor(hub, flow.train(fh, shop["group"], name))
+        registry.set_status(hub, "shop", n, "Approved")
+    registry.deploy(hub, "shop", 1)
+    registry.deploy(hub, "shop", 2)  # clears 1, then sets 2: never two at once
+    registry.rollback(hub, "shop")
+    assert _deployed(hub) == [1]
+    with pytest.raises(IntegrityError), hub.db.session() as s:
+        s.add(ModelVersionRow(id=uuid.uuid4().hex, dataset_group_arn=shop["group"], version=9,
+                              predictor_arn=hub.arn("predictor", "p9"), predictor_name="p9",
+                              status="Approved", metric_name="WAPE", deployed=True))
+    with hub.db.session() as s:  # undeployed rows are not limited
+        s.add(ModelVersionRow(id=uuid.uuid4().hex, dataset_group_arn=shop["group"], version=9,
+                              predictor_arn=hub.arn("predictor", "p9"), predictor_name="p9",
+                              status="Approved", metric_name="WAPE", deployed=False))
+    with pytest.raises(IntegrityError), hub.db.session() as s:  # flipping a second one on
+        row = s.scalars(select(ModelVersionRow).where(ModelVersionRow.version == 9)).one()
+        row.deployed = True
+    assert _deployed(hub) == [1]
+
+
+def test_one_deployed_index_on_each_backend(database_url: str, home, monkeypatch) -> None:
+    """The migration's partial index works on SQLite and PostgreSQL alike."""
+    import uuid
+
+    from sqlalchemy.exc import IntegrityError
+
+    from forecasthub.store.db import Database
+    from forecasthub.store.orm import ModelVersionRow
+
+    db = Database(database_url)
+    try:
+        def row(version: int, deployed: bool, group: str = "g1") -> ModelVersionRow:
+            return ModelVersionRow(id=uuid.uuid4().hex, dataset_group_arn=group, version=version,
+                                   predictor_arn=f"p{group}{version}", predictor_name=f"p{version}",
+                                   status="Approved", metric_name="WAPE", deployed=deployed)
+
+        with db.session() as s:
+            s.add_all([row(1, True), row(2, False), row(3, False), row(1, True, "g2")])
+        with pytest.raises(IntegrityError), db.session() as s:
+            s.add(row(4, True))
+    finally:
+        db.dispose()

@@ -1,16 +1,14 @@
 """The dashboard: its read-only JSON endpoints, escaping, and the page in a real browser.
 
-One tiny flow (2 stores, a few departments, 104 weeks, horizon 8; one item id is an HTML tag)
-populates a home shared by the module: the API tests run against it in-process, the browser test
-against a uvicorn server on 127.0.0.1 driving Debian's chromium through Playwright.
+The tiny flow of conftest.py (one item id is an HTML tag) populates the home: the API tests run
+against it in-process, the browser test against a uvicorn server on 127.0.0.1 driving Debian's
+chromium through Playwright.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,56 +17,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import make_settings, running_server
-
-XSS = "<img src=x onerror=alert(1)>"
-CHROMIUM = os.environ.get("FORECASTHUB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-class Flow:
-    def __init__(self, root: Path, group: str, predictor: str, forecast: str) -> None:
-        self.root, self.group, self.predictor, self.forecast = root, group, predictor, forecast
-
-
-@pytest.fixture(scope="module")
-def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
-    """Import -> AutoML predictor -> forecast on tiny retail data, with the Python client."""
-    from forecasthub.client import Client
-    from forecasthub.data.synthetic import generate_retail, write_retail_csvs
-
-    root = tmp_path_factory.mktemp("web")
-    data = generate_retail(n_stores=2, n_depts=(4, 5), n_weeks=104, horizon=8, seed=3)
-    for frame in (data.target, data.related, data.item_metadata):
-        frame["item_id"] = frame["item_id"].astype(str).replace("dept_1", XSS)
-    files = write_retail_csvs(data, root / "data")
-    fh = Client(make_settings(root))
-    try:
-        group = fh.create_dataset_group(DatasetGroupName="shop", Domain="RETAIL")["DatasetGroupArn"]
-        arns = []
-        for dataset_type, short in (("TARGET_TIME_SERIES", "tts"), ("RELATED_TIME_SERIES", "rts"),
-                                    ("ITEM_METADATA", "im")):
-            arn = fh.create_dataset(DatasetName=f"shop_{short}", Domain="RETAIL",
-                                    DatasetType=dataset_type,
-                                    DataFrequency=None if short == "im" else "W",
-                                    Schema=files.schemas[dataset_type])["DatasetArn"]
-            job = fh.create_dataset_import_job(
-                DatasetImportJobName="first", DatasetArn=arn, TimestampFormat="yyyy-MM-dd",
-                DataSource={"S3Config": {"Path": str(files.paths[dataset_type])}}, wait=True)
-            desc = fh.describe_dataset_import_job(DatasetImportJobArn=job["DatasetImportJobArn"])
-            assert desc["Status"] == "ACTIVE", desc.get("Message")
-            arns.append(arn)
-        fh.update_dataset_group(DatasetGroupArn=group, DatasetArns=arns)
-        predictor = fh.create_auto_predictor(
-            PredictorName="p", ForecastHorizon=8, ForecastFrequency="W",
-            ForecastDimensions=["store_id"], ForecastTypes=["0.1", "0.5", "0.9", "mean"],
-            DataConfig={"DatasetGroupArn": group}, wait=True)["PredictorArn"]
-        assert fh.describe_auto_predictor(PredictorArn=predictor)["Status"] == "ACTIVE"
-        forecast = fh.create_forecast(ForecastName="f", PredictorArn=predictor, wait=True)["ForecastArn"]
-        assert fh.describe_forecast(ForecastArn=forecast)["Status"] == "ACTIVE"
-    finally:
-        fh.close()
-    yield Flow(root, "shop", predictor, "f")
+from tests.web.conftest import XSS, Flow, launch, require_browser, screenshots, watch_page
 
 
 @pytest.fixture(scope="module")
@@ -264,30 +213,15 @@ def test_credentials_required_once_a_key_exists(tmp_path: Path) -> None:
 
 
 # -- the page in a browser ----------------------------------------------------------------------
-def _browser() -> Any:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover
-        pytest.skip("the playwright Python package is not installed (pip install playwright)")
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
-    return sync_playwright
-
-
 def test_dashboard_in_chromium(flow: Flow, tmp_path: Path) -> None:
-    sync_playwright = _browser()
+    sync_playwright = require_browser()
     from playwright.sync_api import expect
-    shots = Path(os.environ.get("FORECASTHUB_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots(tmp_path)
     with running_server(flow.root, with_key=False, workers=0) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        chromium = launch(pw)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            problems: list[str] = []
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-            page.on("console", lambda m: problems.append(f"console: {m.text}")
-                    if m.type == "error" else None)
+            page = chromium.new_page(viewport={"width": 1400, "height": 900})
+            problems = watch_page(page)
 
             page.goto(server.url + "/")
             page.wait_for_selector(".group-name")
@@ -342,4 +276,4 @@ def test_dashboard_in_chromium(flow: Flow, tmp_path: Path) -> None:
             finally:
                 keys.delete_access_key(server.hub, key.access_key_id)
         finally:
-            browser.close()
+            chromium.close()

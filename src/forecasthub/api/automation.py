@@ -8,7 +8,11 @@
   ``.../reject``, ``.../deploy``, ``POST /model-versions/{group}/rollback``,
   ``GET /model-versions/{group}/deployed``, ``GET /model-versions/{group}/history``,
   ``GET|PUT|DELETE /model-approval-rules/{group}``;
-- ``GET /pipeline-runs``: recent pipeline runs (when the pipelines package is installed).
+- pipelines: ``GET /pipeline-runs`` (``?dataset_group=&pipeline=inference|retraining&limit=``),
+  ``GET /pipeline-runs/{run_id}``, ``POST /pipeline-runs/retrain`` ``{"DatasetGroupName"}``:
+  start a retraining run in a background thread (202 with the RUNNING run record; 409 while
+  one runs for the group). The group's settings come from the YAML of ``serve --watch`` when
+  it names the group, else the defaults.
 
 Every route needs the same authentication as the rest of ``/api/v1``.
 """
@@ -40,6 +44,10 @@ class RuleRequest(BaseModel):
 
 class StatusRequest(BaseModel):
     Message: str | None = Field(None, max_length=2000)
+
+
+class RetrainRequest(BaseModel):
+    DatasetGroupName: str = Field(min_length=1, max_length=300)
 
 
 def build_router() -> APIRouter:
@@ -149,10 +157,28 @@ def build_router() -> APIRouter:
     @router.get("/pipeline-runs", tags=["pipelines"], summary="Recent pipeline runs")
     def pipeline_runs(request: Request, _: Auth,
                       dataset_group: Annotated[str | None, Query(max_length=300)] = None,
+                      pipeline: Annotated[str | None, Query(pattern="^(inference|retraining)$")] = None,
                       limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
         from forecasthub.pipelines.runs import list_runs
 
-        return {"Runs": list_runs(hub_of(request), dataset_group, limit)}
+        return {"Runs": list_runs(hub_of(request), dataset_group, limit, pipeline)}
+
+    @router.post("/pipeline-runs/retrain", tags=["pipelines"], status_code=202,
+                 summary="Start a retraining run (in the background)")
+    def retrain(request: Request, _: Auth, body: RetrainRequest) -> dict[str, Any]:
+        from forecasthub.pipelines.config import default_group
+        from forecasthub.pipelines.retrain import start_in_background
+
+        config = getattr(request.app.state, "watch_config", None)
+        cfg = (config.group(body.DatasetGroupName) if config is not None else None) or \
+            default_group(body.DatasetGroupName)
+        return start_in_background(hub_of(request), cfg, "manual (POST /api/v1/pipeline-runs/retrain)")
+
+    @router.get("/pipeline-runs/{run_id}", tags=["pipelines"], summary="One pipeline run")
+    def pipeline_run(request: Request, _: Auth, run_id: str) -> dict[str, Any]:
+        from forecasthub.pipelines.runs import describe_run
+
+        return describe_run(hub_of(request), run_id)
 
     return router
 

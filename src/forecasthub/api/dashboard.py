@@ -11,6 +11,9 @@ with polars predicate pushdown filtered to what is asked. Authentication is the 
                                                      history + forecast + backtests of one series
     GET /api/v1/dashboard/aggregate?forecast=&by=&value=&history=
                                                      sums over the series with by == value
+    GET /api/v1/dashboard/runs?group=&limit=         pipeline runs with their steps and outputs
+    GET /api/v1/dashboard/models                     model versions, deployments, rule per group
+    GET /api/v1/dashboard/monitoring?monitor=        monitors; one monitor's evaluations + baseline
 """
 
 from __future__ import annotations
@@ -27,10 +30,16 @@ from sqlalchemy import func, select
 
 from forecasthub.api.dispatch import call_operation
 from forecasthub.api.rest import PREFIX, Auth, hub_of
-from forecasthub.errors import InvalidInputError, NotFoundError, ResourceInUseError
+from forecasthub.errors import (
+    ForecastHubError,
+    InvalidInputError,
+    NotFoundError,
+    ResourceInUseError,
+)
 from forecasthub.resources import Status, validate_name
 from forecasthub.services.common import epoch
 from forecasthub.services.context import Hub
+from forecasthub.storage.layout import BACKTEST_VALUES, DATA_FILE, FORECAST_FILE
 from forecasthub.store.orm import (
     DatasetGroupRow,
     DatasetImportJobRow,
@@ -38,9 +47,12 @@ from forecasthub.store.orm import (
     ExportJobRow,
     ForecastRow,
     JobRow,
+    ModelApprovalRuleRow,
+    ModelDeploymentRow,
+    ModelVersionRow,
+    PipelineRunRow,
     PredictorRow,
 )
-from forecasthub.storage.layout import BACKTEST_VALUES, DATA_FILE, FORECAST_FILE
 
 LIST_CAP = 200  # rows of each list in the summary
 SEARCH_LIMIT = 100
@@ -48,6 +60,9 @@ GROUPS_CAP = 500
 MAX_HISTORY = 5000
 LIVE_JOB_STATES = ("PENDING", "RUNNING")
 VALUE_COLUMN = re.compile(r"mean|p\d+(\.\d+)?")  # forecast types as columns
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
+MONITOR_OPERATIONS = ("ListMonitors", "DescribeMonitor", "ListMonitorEvaluations")
+EVALUATIONS_CAP = 1000
 
 router = APIRouter(prefix=f"{PREFIX}/dashboard", tags=["dashboard"])
 
@@ -85,6 +100,27 @@ def _scan(hub: Hub, key: str) -> Any:
         return scan(key) if scan is not None else pl.scan_parquet(_source(hub, key))
     except FileNotFoundError as exc:
         raise NotFoundError(f"stored file {key} is missing") from exc
+
+
+def _epoch_of(value: Any) -> Any:
+    """A datetime or an ISO timestamp string as epoch seconds; anything else as it is."""
+    if isinstance(value, datetime):
+        return epoch(value)
+    if isinstance(value, str) and ISO_TIME.match(value):
+        try:
+            return epoch(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+def _times(value: Any, key: str = "") -> Any:
+    """Every ``...Time`` / ``...Datetime`` member, at any depth, as epoch seconds."""
+    if isinstance(value, dict):
+        return {k: _times(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_times(v, key) for v in value]
+    return _epoch_of(value) if key.endswith(("Time", "Datetime")) else value
 
 
 def _schema_roles(row: DatasetRow) -> Any:
@@ -203,8 +239,17 @@ def stamp(request: Request, _: Auth) -> dict[str, Any]:
             func.count(), func.max(JobRow.created_at), func.max(JobRow.started_at),
             func.max(JobRow.finished_at), func.max(JobRow.lease_expires_at))).one())
         live = s.execute(select(func.count()).where(JobRow.state.in_(LIVE_JOB_STATES))).scalar()
+        # the model registry and pipeline runs (a running run's steps change as it goes)
+        for table, changed in ((ModelVersionRow, ModelVersionRow.modified_at),
+                               (ModelDeploymentRow, ModelDeploymentRow.created_at),
+                               (ModelApprovalRuleRow, ModelApprovalRuleRow.modified_at),
+                               (PipelineRunRow, PipelineRunRow.finished_at)):
+            parts.extend(s.execute(select(func.count(), func.max(changed)).select_from(table)).one())
+        running = s.scalars(select(PipelineRunRow.steps).where(PipelineRunRow.status == "RUNNING")
+                            .limit(LIST_CAP)).all()
+        parts.append(running)
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
-    return {"Stamp": digest, "LiveJobs": int(live or 0)}
+    return {"Stamp": digest, "LiveJobs": int(live or 0), "LiveRuns": len(running)}
 
 
 @router.get("/summary", summary="Dataset groups, datasets, predictors and forecasts at a glance")
@@ -472,4 +517,129 @@ def aggregate(request: Request, _: Auth,
     out["Prediction"] = {"Timestamps": [_iso(t) for t in summed["date"].to_list()],
                          **{c: _nums(summed[c].to_list()) for c in values_cols}}
     out["History"] = _history(data, where, history, items=items)
+    return out
+
+
+# -- automation: pipeline runs, model registry, monitoring -------------------------------------
+def _run_step(step: dict[str, Any]) -> dict[str, Any]:
+    """A step as recorded (Name, Status, StartTime, EndTime, Attempts, Errors, Arn ...), its times
+    as epoch seconds, plus ``Seconds``: its duration (DurationSeconds, or end - start)."""
+    out = _times(step)
+    start, end = out.get("StartTime"), out.get("EndTime")
+    if isinstance(out.get("DurationSeconds"), int | float):
+        out["Seconds"] = out["DurationSeconds"]
+    elif isinstance(start, float) and isinstance(end, float):
+        out["Seconds"] = round(end - start, 3)
+    return out
+
+
+@router.get("/runs", summary="Recent pipeline runs with their steps and outputs")
+def runs(request: Request, _: Auth,
+         group: Annotated[str | None, Query(max_length=300)] = None,
+         limit: Annotated[int, Query(ge=1, le=LIST_CAP)] = 50) -> dict[str, Any]:
+    try:
+        from forecasthub.pipelines.runs import list_runs
+    except ModuleNotFoundError:  # the pipelines package is optional
+        return {"Available": False, "Runs": []}
+    out = []
+    for r in list_runs(hub_of(request), group or None, limit):
+        created, ended = _epoch_of(r.get("CreationTime")), _epoch_of(r.get("EndTime"))
+        out.append({
+            "RunId": r.get("RunId"), "DatasetGroup": r.get("DatasetGroupName"),
+            "Pipeline": r.get("Pipeline"),
+            "Trigger": r.get("Trigger"), "Status": r.get("Status"), "Message": r.get("Message"),
+            "Created": created, "Ended": ended,
+            "Seconds": round(ended - created, 3) if created is not None and ended is not None else None,
+            "Steps": [_run_step(x) for x in r.get("Steps") or [] if isinstance(x, dict)],
+            "Outputs": _times(r.get("Outputs") or {}),
+        })
+    return {"Available": True, "Runs": out}
+
+
+@router.get("/models", summary="Model versions, deployments and approval rule of each dataset group")
+def models(request: Request, _: Auth) -> dict[str, Any]:
+    from forecasthub import registry
+    from forecasthub.registry.versions import get_rule
+
+    hub = hub_of(request)
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for v in registry.list_versions(hub)["ModelVersions"]:
+        v.pop("Parameters", None)  # large and not shown
+        by_group.setdefault(v["DatasetGroupArn"], []).append(v)
+    with hub.db.session() as s:
+        groups = s.execute(select(DatasetGroupRow.arn, DatasetGroupRow.name)
+                           .where(DatasetGroupRow.arn.in_(list(by_group)))
+                           .order_by(DatasetGroupRow.name).limit(LIST_CAP)).all()
+    out = []
+    for arn, name in groups:
+        try:
+            model: dict[str, Any] = registry.resolve_model(hub, name)
+        except ForecastHubError as exc:
+            model = {"Error": exc.message}
+        out.append({"Name": name, "Arn": arn, "Versions": by_group[arn][:LIST_CAP],
+                    "History": registry.history(hub, name)[-LIST_CAP:][::-1],  # newest first
+                    "Rule": get_rule(hub, name), "Model": model})
+    return {"Groups": out}
+
+
+def _pages(hub: Hub, operation: str, request: dict[str, Any], member: str, cap: int
+           ) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    token = None
+    for _page in range(cap // 100 + 1):
+        answer = call_operation(hub, operation, {**request, "MaxResults": 100, "NextToken": token})
+        items.extend(answer.get(member) or [])
+        token = answer.get("NextToken")
+        if not token or len(items) >= cap:
+            break
+    return items[:cap]
+
+
+def _evaluation(e: dict[str, Any]) -> dict[str, Any]:
+    return {"EvaluationTime": _epoch_of(e.get("EvaluationTime")),
+            "WindowStart": _epoch_of(e.get("WindowStartDatetime")),
+            "WindowEnd": _epoch_of(e.get("WindowEndDatetime")),
+            "State": e.get("EvaluationState"), "NumItemsEvaluated": e.get("NumItemsEvaluated"),
+            "Metrics": {m.get("MetricName"): _num(m.get("MetricValue"))
+                        for m in e.get("MetricResults") or [] if m.get("MetricName")},
+            "Message": e.get("Message"), "DataSource": e.get("MonitorDataSource") or {},
+            "PredictorEvent": _times(e.get("PredictorEvent"))}
+
+
+@router.get("/monitoring", summary="Predictor monitors; one monitor's evaluations and baseline")
+def monitoring(request: Request, _: Auth,
+               monitor: Annotated[str | None, Query(max_length=300)] = None) -> dict[str, Any]:
+    from forecasthub.services.operations import OPERATIONS
+
+    missing = [op for op in MONITOR_OPERATIONS if op not in OPERATIONS]
+    if missing:
+        return {"Available": False, "Missing": missing, "Monitors": []}
+    hub = hub_of(request)
+    monitors = _pages(hub, "ListMonitors", {}, "Monitors", LIST_CAP)
+    with hub.db.session() as s:
+        names = dict(s.execute(select(PredictorRow.arn, PredictorRow.name).where(
+            PredictorRow.arn.in_([m.get("ResourceArn") for m in monitors]))).all())
+    listed = [{"MonitorArn": m.get("MonitorArn"), "MonitorName": m.get("MonitorName"),
+               "ResourceArn": m.get("ResourceArn"), "ResourceName": names.get(m.get("ResourceArn")),
+               "Status": m.get("Status"), "Created": _epoch_of(m.get("CreationTime"))}
+              for m in monitors]
+    out: dict[str, Any] = {"Available": True, "Monitors": listed, "Selected": None}
+    known = [m["MonitorArn"] for m in listed]
+    arn = monitor if monitor in known else (known[0] if known else None)  # a deleted one: the first
+    if not arn:
+        return out
+    described = call_operation(hub, "DescribeMonitor", {"MonitorArn": arn})
+    baseline = ((described.get("Baseline") or {}).get("PredictorBaseline") or {}).get("BaselineMetrics")
+    evaluations = [_evaluation(e) for e in _pages(hub, "ListMonitorEvaluations", {"MonitorArn": arn},
+                                                  "PredictorMonitorEvaluations", EVALUATIONS_CAP)]
+    evaluations.sort(key=lambda e: (e["WindowEnd"] or 0, e["EvaluationTime"] or 0))
+    out.update(Selected=arn, Monitor={
+        "MonitorArn": arn, "MonitorName": described.get("MonitorName"),
+        "ResourceArn": described.get("ResourceArn"),
+        "ResourceName": names.get(described.get("ResourceArn")), "Status": described.get("Status"),
+        "Message": described.get("Message"),
+        "LastEvaluationTime": _epoch_of(described.get("LastEvaluationTime")),
+        "LastEvaluationState": described.get("LastEvaluationState")},
+        Baseline={b.get("Name"): _num(b.get("Value")) for b in baseline or [] if b.get("Name")},
+        Evaluations=evaluations)
     return out

@@ -1,4 +1,5 @@
-"""Commands for results and automation: `sql`, `model-versions ...`, `watch`, `runs`.
+"""Commands for results and automation: `sql`, `model-versions ...`, `watch`, `runs`,
+`retrain`.
 
 Registered on the main group by ``register(cli)`` (see cli/main.py).
 """
@@ -180,7 +181,8 @@ def _register_pipelines(cli: click.Group, client: Any, exit_with_error: Any, pri
     @click.option("--once", is_flag=True, help="One scan, run what is ready, then exit.")
     @click.option("--poll", default=None, type=float, help="Seconds between scans (default: the YAML's).")
     def watch(config_path: str, once: bool, poll: float | None) -> None:
-        """Watch landing folders; each new file runs import -> forecast -> export -> SQL."""
+        """Watch landing folders (or s3:// prefixes); each new file runs import -> forecast ->
+        export -> SQL; retraining runs on schedule (cron) or when accuracy drifted."""
         from forecasthub.pipelines.watch import Watcher, load_config
 
         try:
@@ -195,13 +197,49 @@ def _register_pipelines(cli: click.Group, client: Any, exit_with_error: Any, pri
             exit_with_error(exc)
 
     @cli.command("runs")
+    @click.argument("run_id", required=False)
     @click.option("--dataset-group", help="Name or ARN.")
+    @click.option("--pipeline", type=click.Choice(["inference", "retraining"]))
     @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
-    def runs(dataset_group: str | None, limit: int) -> None:
-        """Recent pipeline runs with their step states."""
-        from forecasthub.pipelines.runs import list_runs
+    def runs(run_id: str | None, dataset_group: str | None, pipeline: str | None, limit: int) -> None:
+        """Recent pipeline runs with their steps (states, attempts, durations, errors) and
+        outputs; or one run by its RUN_ID."""
+        from forecasthub.pipelines.runs import describe_run, list_runs
 
         try:
-            print_json({"Runs": list_runs(client().hub, dataset_group, limit)})
+            hub = client().hub
+            if run_id:
+                print_json(describe_run(hub, run_id))
+            else:
+                print_json({"Runs": list_runs(hub, dataset_group, limit, pipeline)})
         except ForecastHubError as exc:
             exit_with_error(exc)
+
+    @cli.command("retrain")
+    @click.argument("dataset_group")
+    @click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+                  help="The watch YAML whose groups.<DATASET_GROUP> settings apply (retries, "
+                       "retrain.predictor, notify); default: the defaults.")
+    def retrain(dataset_group: str, config_path: str | None) -> None:
+        """Run a retraining pass now: predictor (retrained from the deployed model) ->
+        evaluation -> registration -> approval rule -> deployment. Exits 1 if the run fails."""
+        from forecasthub.errors import InvalidInputError
+        from forecasthub.pipelines.config import default_group, load_config
+        from forecasthub.pipelines.retrain import run_retraining
+
+        try:
+            cfg = default_group(dataset_group)
+            if config_path:
+                config = load_config(config_path)
+                found = config.group(dataset_group)
+                if found is None:
+                    raise InvalidInputError(f"{config_path}: groups.{dataset_group} is not "
+                                            "configured there")
+                cfg = found
+            run = run_retraining(client().hub, cfg, trigger="manual (forecasthub retrain)")
+            print_json(run)
+        except ForecastHubError as exc:
+            exit_with_error(exc)
+            return
+        if run["Status"] != "SUCCEEDED":
+            sys.exit(1)

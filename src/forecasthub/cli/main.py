@@ -170,6 +170,18 @@ from forecasthub.cli import automation  # noqa: E402  (sql, model-versions, watc
 
 automation.register(cli)
 
+from forecasthub.cli import tuning  # noqa: E402  (tuning create/describe/trials/list/stop)
+
+tuning.register(cli)
+
+from forecasthub.cli import monitoring  # noqa: E402  (monitor evaluate, monitor drift)
+
+monitoring.register(cli)
+
+from forecasthub.cli import sagemaker  # noqa: E402  (sagemaker import/export/batch-transform)
+
+sagemaker.register(cli)
+
 
 def main() -> None:
     cli(prog_name="forecasthub")

@@ -28,8 +28,11 @@ def register(cli: click.Group) -> None:
                   help="Serve HTTPS with this certificate (PEM).")
     @click.option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False),
                   help="The certificate's private key (PEM).")
+    @click.option("--watch", "watch_config", type=click.Path(exists=True, dir_okay=False),
+                  help="Also run `forecasthub watch` with this YAML, in a thread of the server.")
     def serve(host: str, port: int, workers: int | None, no_workers: bool, worker_mode: str,
-              log_level: str, ssl_certfile: str | None, ssl_keyfile: str | None) -> None:
+              log_level: str, ssl_certfile: str | None, ssl_keyfile: str | None,
+              watch_config: str | None) -> None:
         """Serve the REST API (/api/v1, docs at /docs) and the Amazon Forecast API (boto3
         endpoint_url) with embedded job workers. Ctrl-C or SIGTERM stops it cleanly."""
         import uvicorn
@@ -49,9 +52,23 @@ def register(cli: click.Group) -> None:
             count = 0 if no_workers else (hub.settings.workers if workers is None else workers)
             app = create_app(hub.settings, host=host, workers=count,
                              worker_mode=worker_mode)  # type: ignore[arg-type]
+            watcher = None
+            if watch_config:
+                from forecasthub.pipelines.watch import Watcher, load_config
+
+                app.state.watch_config = load_config(watch_config)
+                watcher = Watcher(app.state.hub, app.state.watch_config)
         except ForecastHubError as exc:
             exit_with_error(exc)
             return
+        stop_watch = None
+        if watcher is not None:
+            import threading
+
+            stop_watch = threading.Event()
+            threading.Thread(target=watcher.run, args=(stop_watch,), name="watch",
+                             daemon=True).start()
+            err.print(f"watching the landing locations of {watch_config}", highlight=False)
         scheme = "https" if ssl_certfile else "http"
         err.print(f"forecasthub on {scheme}://{host}:{port}  (docs /docs, boto3 endpoint_url "
                   f"{scheme}://{host}:{port}), {count} {worker_mode} worker(s), home "
@@ -65,6 +82,9 @@ def register(cli: click.Group) -> None:
                         ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
         except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its clean shutdown
             pass
+        finally:
+            if stop_watch is not None:
+                stop_watch.set()
 
     @cli.command("create-access-key")
     @click.option("--description", help="A note to tell keys apart (who or what uses it).")

@@ -37,6 +37,7 @@ class Progress:
     state: dict[str, Any] = field(default_factory=dict)
     cancel_requested: bool = False
     listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    error: BaseException | None = None  # why the job failed (read by callers running it in-process)
 
     def update(self, **values: Any) -> None:
         self.state.update(values)
@@ -101,11 +102,12 @@ def run_job(ctx: Any, job: JobRow, progress: Progress | None = None) -> JobState
         state, message = JobState.CANCELLED, "stopped by StopResource"
         handler.fail(ctx, job, message, stopped=True)
     except ForecastHubError as exc:
-        state, message = JobState.FAILED, exc.message
+        state, message, progress.error = JobState.FAILED, exc.message, exc
         handler.fail(ctx, job, message)
     except Exception as exc:  # a bug or a library failure: report it plainly, log the trace
         log.exception("job %s (%s) failed", job.id, job.kind)
         state, message = JobState.FAILED, f"internal error: {type(exc).__name__}: {exc}"
+        progress.error = exc
         handler.fail(ctx, job, message)
     finally:
         stop.set()

@@ -1,68 +1,38 @@
 """The inference pipeline: import a landed file -> forecast with the group's deployed (or pinned)
-model -> export the forecast -> refresh the SQL catalog file, recorded as a pipeline run.
+model -> export the forecast -> refresh the SQL catalog file [-> drift check], recorded as a
+pipeline run.
 
 Steps run in this process through the same service operations as the CLI and the APIs (the
-jobs they start are claimed and run here). A failed step fails the run; later steps are SKIPPED.
+jobs they start are claimed and run here). A step that fails transiently is retried with backoff
+(:mod:`forecasthub.pipelines.steps`); a step that fails for good fails the run, later steps are
+SKIPPED, and the last good forecast stays published. The run ends with a log line and, when
+configured, a webhook (:mod:`forecasthub.pipelines.notify`).
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
-from forecasthub.errors import ForecastHubError, InvalidInputError
-from forecasthub.pipelines.runs import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunRecord
+from forecasthub.errors import InvalidInputError
+from forecasthub.pipelines.config import GroupConfig
+from forecasthub.pipelines.notify import finish_and_announce
+from forecasthub.pipelines.ops import call, check, stamp, unique_name
+from forecasthub.pipelines.runs import FAILED, SUCCEEDED, RunRecord
+from forecasthub.pipelines.steps import RetryPolicy, Skip, StepFailed, Steps, describe_error
 
 log = logging.getLogger(__name__)
 STEPS = ["import", "forecast", "export", "sql_catalog"]
+GroupPipeline = GroupConfig  # the former name of a group's settings
+__all__ = ["STEPS", "GroupPipeline", "call", "import_file", "run_inference"]
+
+# kept for callers of the former private helpers
+_stamp, _name, _check = stamp, unique_name, check
 
 
-@dataclass
-class GroupPipeline:
-    """What to do with a dataset group's landed files (one ``groups:`` entry of the watch YAML)."""
-
-    dataset_group: str
-    landing: str = ""
-    dataset: str | None = None  # default: the group's TARGET_TIME_SERIES dataset
-    pattern: str = "*.csv"
-    format: str | None = None  # CSV | PARQUET; default from the file extension
-    import_mode: str = "INCREMENTAL"  # INCREMENTAL | FULL
-    timestamp_format: str | None = None
-    time_zone: str | None = None
-    export: str | None = None  # forecast export destination (folder or s3://); none: no export
-    export_format: str = "CSV"
-
-
-def call(hub: Any, operation: str, request: dict[str, Any]) -> dict[str, Any]:
-    """Run an operation and, if it starts a job, run the job here to its end."""
-    from forecasthub.jobs import queue, worker
-    from forecasthub.services.operations import OPERATIONS
-
-    response = OPERATIONS[operation](hub, dict(request))
-    job_id = response.pop("_JobId", None)
-    if job_id:
-        job = queue.claim(hub.db, worker.worker_id(), job_id=job_id)
-        if job is not None:
-            worker.run_job(hub, job)
-        else:  # a worker took it first: wait for it
-            while (row := queue.get_job(hub.db, job_id)) and row.state not in queue.FINAL:
-                time.sleep(0.5)
-    return response
-
-
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "_" + secrets.token_hex(3)
-
-
-def _name(prefix: str) -> str:
-    return f"{prefix[:40]}_{_stamp()}"
-
-
-def _dataset_arn(hub: Any, cfg: GroupPipeline) -> str:
+def _dataset_arn(hub: Any, cfg: GroupConfig) -> str:
     from forecasthub.registry.versions import group_row
     from forecasthub.store.orm import DatasetRow
 
@@ -80,83 +50,98 @@ def _dataset_arn(hub: Any, cfg: GroupPipeline) -> str:
     raise InvalidInputError(f"dataset group {cfg.dataset_group!r} has no TARGET_TIME_SERIES dataset")
 
 
-def run_inference(hub: Any, cfg: GroupPipeline, source: str, trigger: str) -> dict[str, Any]:
-    """One pipeline run for one landed file; returns the run record (never raises for a step)."""
-    from forecasthub.pipelines.runs import describe_run
+def import_file(hub: Any, cfg: GroupConfig, source: str) -> dict[str, Any]:
+    """Import a landed file (local or s3://) into the group's dataset; the step's record."""
+    fmt = cfg.format or ("PARQUET" if source.lower().endswith(".parquet") else "CSV")
+    request = {"DatasetImportJobName": unique_name("watch"), "DatasetArn": _dataset_arn(hub, cfg),
+               "DataSource": {"S3Config": {"Path": source}}, "Format": fmt,
+               "ImportMode": cfg.import_mode, "TimestampFormat": cfg.timestamp_format,
+               "TimeZone": cfg.time_zone}
+    arn = call(hub, "CreateDatasetImportJob", {k: v for k, v in request.items() if v is not None})
+    arn = arn["DatasetImportJobArn"]
+    check(hub, "DescribeDatasetImportJob", {"DatasetImportJobArn": arn}, "import job")
+    return {"Arn": arn, "Source": source, "ImportMode": cfg.import_mode}
+
+
+def group_arn_of(hub: Any, group: str) -> str:
     from forecasthub.registry.versions import group_row
 
     with hub.db.session() as s:
-        group_arn = group_row(s, hub, cfg.dataset_group).arn
-    run = RunRecord(hub, group_arn, trigger, STEPS)
-    current = "import"
+        return group_row(s, hub, group).arn
+
+
+def run_inference(hub: Any, cfg: GroupConfig, source: str, trigger: str,
+                  sleep: Callable[[float], Any] = time.sleep) -> dict[str, Any]:
+    """One pipeline run for one landed file; returns the run record (never raises for a step)."""
+    from forecasthub.pipelines.runs import describe_run
+
+    drift = cfg.retrain.on_drift if cfg.retrain is not None else None
+    run = RunRecord(hub, group_arn_of(hub, cfg.dataset_group), trigger,
+                    STEPS + (["drift_check"] if drift else []))
+    steps = Steps(run, RetryPolicy.of(cfg), sleep)
     try:
-        run.step("import", RUNNING)
-        fmt = cfg.format or ("PARQUET" if source.lower().endswith(".parquet") else "CSV")
-        request = {"DatasetImportJobName": _name("watch"), "DatasetArn": _dataset_arn(hub, cfg),
-                   "DataSource": {"S3Config": {"Path": source}}, "Format": fmt,
-                   "ImportMode": cfg.import_mode, "TimestampFormat": cfg.timestamp_format,
-                   "TimeZone": cfg.time_zone}
-        arn = call(hub, "CreateDatasetImportJob", {k: v for k, v in request.items() if v is not None})
-        arn = arn["DatasetImportJobArn"]
-        _check(hub, "DescribeDatasetImportJob", {"DatasetImportJobArn": arn}, "import job")
-        run.outputs["DatasetImportJobArn"] = arn
-        run.step("import", SUCCEEDED, Arn=arn)
+        info = steps.run("import", lambda: import_file(hub, cfg, source))
+        run.outputs["DatasetImportJobArn"] = info["Arn"]
 
-        current = "forecast"
-        run.step("forecast", RUNNING)
-        from forecasthub.registry import resolve_model
+        info = steps.run("forecast", lambda: _forecast(hub, cfg))
+        run.outputs.update(ForecastArn=info["Arn"], PredictorArn=info["PredictorArn"],
+                           ModelSource=info["ModelSource"], ModelVersion=info["ModelVersion"])
 
-        model = resolve_model(hub, cfg.dataset_group)
-        arn = call(hub, "CreateForecast", {"ForecastName": _name(cfg.dataset_group),
-                                           "PredictorArn": model["PredictorArn"]})["ForecastArn"]
-        _check(hub, "DescribeForecast", {"ForecastArn": arn}, "forecast")
-        run.outputs.update(ForecastArn=arn, PredictorArn=model["PredictorArn"],
-                           ModelSource=model["Source"], ModelVersion=model["Version"])
-        run.step("forecast", SUCCEEDED, Arn=arn, PredictorArn=model["PredictorArn"],
-                 ModelVersion=model["Version"], ModelSource=model["Source"])
-
-        current = "export"
         if cfg.export:
-            run.step("export", RUNNING)
-            export = call(hub, "CreateForecastExportJob", {
-                "ForecastExportJobName": _name("watch_export"), "ForecastArn": arn,
-                "Destination": {"S3Config": {"Path": cfg.export}}, "Format": cfg.export_format,
-            })["ForecastExportJobArn"]
-            _check(hub, "DescribeForecastExportJob", {"ForecastExportJobArn": export}, "export job")
-            files = _export_files(hub, export)
-            run.outputs.update(ForecastExportJobArn=export, ExportFiles=files)
-            run.step("export", SUCCEEDED, Arn=export, Files=files)
+            info = steps.run("export", lambda: _export(hub, cfg, run.outputs["ForecastArn"]))
+            run.outputs.update(ForecastExportJobArn=info["Arn"], ExportFiles=info["Files"])
         else:
-            run.step("export", SKIPPED, Message="no export destination configured")
+            steps.skip("export", "no export destination configured")
 
-        current = "sql_catalog"
-        run.step("sql_catalog", RUNNING)
-        if hub.store.is_local:
-            from forecasthub.sql.catalog import write_catalog_file
+        info = steps.run("sql_catalog", lambda: _catalog(hub))
+        if info.get("Path"):
+            run.outputs["Catalog"] = info["Path"]
 
-            path = write_catalog_file(hub)
-            run.outputs["Catalog"] = str(path)
-            run.step("sql_catalog", SUCCEEDED, Path=str(path))
-        else:
-            run.step("sql_catalog", SKIPPED, Message="the catalog file needs a local store; "
-                                                     "`forecasthub sql` reads the store directly")
-        run.finish(SUCCEEDED)
-    except ForecastHubError as exc:
-        run.step(current, FAILED, Message=exc.message)
-        run.finish(FAILED, f"{current}: {exc.message}")
-    except Exception as exc:  # a bug: record it plainly, keep the watcher alive
-        log.exception("pipeline run %s failed in %s", run.id, current)
-        run.step(current, FAILED, Message=f"internal error: {type(exc).__name__}: {exc}")
-        run.finish(FAILED, f"{current}: internal error: {type(exc).__name__}: {exc}")
+        if drift:
+            info = steps.run("drift_check", lambda: _drift(hub, cfg.dataset_group, drift))
+            if info:
+                run.outputs["Drift"] = info
+        finish_and_announce(run, cfg, SUCCEEDED)
+    except StepFailed as exc:
+        finish_and_announce(run, cfg, FAILED, str(exc))
+    except Exception as exc:  # outside any step (a bug or a bad setting): fail the run visibly
+        log.exception("pipeline run %s failed", run.id)
+        finish_and_announce(run, cfg, FAILED, describe_error(exc))
     return describe_run(hub, run.id)
 
 
-def _check(hub: Any, operation: str, request: dict[str, Any], what: str) -> None:
-    from forecasthub.services.operations import OPERATIONS
+def _forecast(hub: Any, cfg: GroupConfig) -> dict[str, Any]:
+    from forecasthub.registry import resolve_model
 
-    desc = OPERATIONS[operation](hub, request)
-    if desc["Status"] != "ACTIVE":
-        raise InvalidInputError(f"{what} ended {desc['Status']}: {desc.get('Message') or 'no message'}")
+    model = resolve_model(hub, cfg.dataset_group)
+    arn = call(hub, "CreateForecast", {"ForecastName": unique_name(cfg.dataset_group),
+                                       "PredictorArn": model["PredictorArn"]})["ForecastArn"]
+    check(hub, "DescribeForecast", {"ForecastArn": arn}, "forecast")
+    return {"Arn": arn, "PredictorArn": model["PredictorArn"], "ModelVersion": model["Version"],
+            "ModelSource": model["Source"]}
+
+
+def _export(hub: Any, cfg: GroupConfig, forecast_arn: str) -> dict[str, Any]:
+    export = call(hub, "CreateForecastExportJob", {
+        "ForecastExportJobName": unique_name("watch_export"), "ForecastArn": forecast_arn,
+        "Destination": {"S3Config": {"Path": cfg.export}}, "Format": cfg.export_format,
+    })["ForecastExportJobArn"]
+    check(hub, "DescribeForecastExportJob", {"ForecastExportJobArn": export}, "export job")
+    return {"Arn": export, "Files": _export_files(hub, export)}
+
+
+def _catalog(hub: Any) -> dict[str, Any]:
+    if not hub.store.is_local:
+        raise Skip("the catalog file needs a local store; `forecasthub sql` reads the store directly")
+    from forecasthub.sql.catalog import write_catalog_file
+
+    return {"Path": str(write_catalog_file(hub))}
+
+
+def _drift(hub: Any, group: str, drift: Any) -> dict[str, Any]:
+    from forecasthub.pipelines import drift as drift_check
+
+    return drift_check.check(hub, group, drift.metric, drift.threshold)
 
 
 def _export_files(hub: Any, arn: str) -> list[str]:

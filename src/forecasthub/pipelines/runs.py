@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -20,7 +21,7 @@ def _iso(value: Any) -> str | None:
 def to_json(row: PipelineRunRow, group_name: str | None = None) -> dict[str, Any]:
     return {"RunId": row.id, "DatasetGroupArn": row.dataset_group_arn,
             "DatasetGroupName": group_name or row.dataset_group_arn.rsplit("/", 1)[-1],
-            "Trigger": row.trigger, "Status": row.status, "Steps": row.steps, "Outputs": row.outputs,
+            "Pipeline": row.pipeline or "inference", "Trigger": row.trigger, "Status": row.status, "Steps": row.steps, "Outputs": row.outputs,
             "Message": row.message, "CreationTime": _iso(row.created_at),
             "EndTime": _iso(row.finished_at)}
 
@@ -28,13 +29,16 @@ def to_json(row: PipelineRunRow, group_name: str | None = None) -> dict[str, Any
 class RunRecord:
     """Writes a run's progress to the metadata store step by step."""
 
-    def __init__(self, hub: Any, group_arn: str, trigger: str, steps: list[str]) -> None:
-        self.hub, self.id = hub, uuid.uuid4().hex
+    def __init__(self, hub: Any, group_arn: str, trigger: str, steps: list[str],
+                 pipeline: str = "inference") -> None:
+        self.hub, self.id, self.pipeline = hub, uuid.uuid4().hex, pipeline
+        self.group_arn, self.status = group_arn, RUNNING
         self.steps = [{"Name": name, "Status": PENDING} for name in steps]
         self.outputs: dict[str, Any] = {}
+        self._started: dict[str, float] = {}
         with hub.db.session() as s:
             s.add(PipelineRunRow(id=self.id, dataset_group_arn=group_arn, trigger=trigger,
-                                 status=RUNNING, steps=self.steps, outputs={}))
+                                 pipeline=pipeline, status=RUNNING, steps=self.steps, outputs={}))
 
     def _save(self, **fields: Any) -> None:
         with self.hub.db.session() as s:
@@ -47,9 +51,13 @@ class RunRecord:
         entry = next(x for x in self.steps if x["Name"] == name)
         now = utcnow().isoformat()
         if status == RUNNING:
-            entry["StartTime"] = now
+            entry.setdefault("StartTime", now)  # a retry keeps the first start
+            self._started.setdefault(name, time.monotonic())
         else:
             entry["EndTime"] = now
+            entry.pop("RetryInSeconds", None)
+            if name in self._started:
+                entry["DurationSeconds"] = round(time.monotonic() - self._started[name], 3)
         entry["Status"] = status
         entry.update({k: v for k, v in info.items() if v is not None})
         self._save()
@@ -58,12 +66,19 @@ class RunRecord:
         for entry in self.steps:
             if entry["Status"] == PENDING:
                 entry["Status"] = SKIPPED
+        self.status = status
         self._save(status=status, message=message, finished_at=utcnow())
 
+    def save_outputs(self) -> None:
+        self._save()
 
-def list_runs(hub: Any, group: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+
+def list_runs(hub: Any, group: str | None = None, limit: int = 50,
+              pipeline: str | None = None) -> list[dict[str, Any]]:
     with hub.db.session() as s:
         query = select(PipelineRunRow).order_by(PipelineRunRow.created_at.desc()).limit(limit)
+        if pipeline:
+            query = query.where(PipelineRunRow.pipeline == pipeline)
         if group:
             from forecasthub.registry.versions import group_row
 

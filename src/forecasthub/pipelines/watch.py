@@ -1,118 +1,51 @@
-"""`forecasthub watch`: landing folders per dataset group; each new file runs the inference
-pipeline (import -> forecast with the deployed model -> export -> SQL catalog refresh).
+"""`forecasthub watch`: landing locations per dataset group; each new file runs the inference
+pipeline (or, with ``on_file: retrain``, the retraining pipeline); retraining schedules (cron)
+fire; a drifted accuracy after an inference run starts a retraining run.
 
-The YAML::
+The YAML is described in :mod:`forecasthub.pipelines.config` and docs/automation.md.
 
-    poll_seconds: 10        # how often the folders are scanned (default 10)
-    settle_seconds: 30      # a file must keep its size and mtime this long before it is taken
-                            # (files still being written are left alone; default 30)
-    groups:
-      shop:                                 # dataset group name; it needs a deployed (or
-                                            # pinned, FORECASTHUB_MODEL_PINS) model version
-        landing: /data/landing/shop         # watched folder (inside FORECASTHUB_IMPORT_ROOTS)
-        pattern: "*.csv"                    # file names taken (default *.csv)
-        dataset: shop_tts                   # default: the group's TARGET_TIME_SERIES dataset
-        import_mode: INCREMENTAL            # or FULL (default INCREMENTAL)
-        format: CSV                         # or PARQUET (default: from the extension)
-        timestamp_format: yyyy-MM-dd        # as CreateDatasetImportJob's TimestampFormat
-        time_zone: Europe/Paris             # optional
-        export: /data/exports/shop          # forecast export destination; omit for no export
-        export_format: CSV                  # or PARQUET
-
-Exactly once: a file is identified by path + size + mtime and written to the ``watch_ledger``
-table before its run starts, so a restarted watcher (or a second one on the same metadata
-store) never takes it again; a changed file (new size or mtime) is a new file. Names starting
-with ``.`` or ``_`` and ``*.tmp``/``*.part`` files are ignored, so writers can land files
-atomically by writing a temporary name and renaming it.
+Exactly once: a file is identified by location + size + mtime (local) or ETag (s3) and written
+to the ``watch_ledger`` table before its run starts, so a restarted watcher (or a second one on
+the same metadata store) never takes it again; a changed file (new size, mtime or ETag) is a new
+file. A file is taken once its size and version stayed the same for ``settle_seconds`` (files
+still being written are left alone), or at once when its folder has the ``_SUCCESS`` marker
+that ``require_success_marker`` asks for. Runs are sequential: files dropped while a run goes
+queue behind it and run in name order.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import logging
-import os
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from forecasthub.errors import InvalidInputError
+from forecasthub.errors import InvalidInputError, NotFoundError
+from forecasthub.pipelines.config import GroupConfig, WatchConfig, load_config, parse_config
 from forecasthub.pipelines.inference import GroupPipeline, run_inference
+from forecasthub.pipelines.landing import IGNORED_SUFFIXES, Candidate, S3Landing, list_local
 from forecasthub.store.orm import WatchLedgerRow
 
 log = logging.getLogger(__name__)
-IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp")
+__all__ = ["IGNORED_SUFFIXES", "GroupPipeline", "WatchConfig", "Watcher", "ledger_key",
+           "load_config", "parse_config"]
 
 
-@dataclass
-class WatchConfig:
-    groups: list[GroupPipeline]
-    poll_seconds: float = 10.0
-    settle_seconds: float = 30.0
-    source: str = ""
-
-
-def parse_config(data: Any, source: str = "watch config") -> WatchConfig:
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"{source}: expected a mapping with `groups:`")
-    unknown = set(data) - {"poll_seconds", "settle_seconds", "groups"}
-    if unknown:
-        raise InvalidInputError(f"{source}: unknown keys {sorted(unknown)}")
-    groups = data.get("groups")
-    if not isinstance(groups, dict) or not groups:
-        raise InvalidInputError(f"{source}: `groups:` must map dataset group names to settings")
-    allowed = {f.name for f in fields(GroupPipeline)} - {"dataset_group"}
-    out = []
-    for name, options in groups.items():
-        options = options or {}
-        if not isinstance(options, dict):
-            raise InvalidInputError(f"{source}: groups.{name} must be a mapping")
-        bad = set(options) - allowed
-        if bad:
-            raise InvalidInputError(f"{source}: groups.{name}: unknown keys {sorted(bad)}; "
-                                    f"use {sorted(allowed)}")
-        if not options.get("landing"):
-            raise InvalidInputError(f"{source}: groups.{name}.landing (a folder) is required")
-        cfg = GroupPipeline(dataset_group=str(name), **{k: v for k, v in options.items()})
-        if cfg.import_mode not in ("INCREMENTAL", "FULL"):
-            raise InvalidInputError(f"{source}: groups.{name}.import_mode must be INCREMENTAL or FULL")
-        if cfg.format not in (None, "CSV", "PARQUET") or cfg.export_format not in ("CSV", "PARQUET"):
-            raise InvalidInputError(f"{source}: groups.{name}: formats are CSV or PARQUET")
-        out.append(cfg)
-    try:
-        poll, settle = float(data.get("poll_seconds", 10)), float(data.get("settle_seconds", 30))
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{source}: poll_seconds and settle_seconds must be numbers") from None
-    if poll <= 0 or settle < 0:
-        raise InvalidInputError(f"{source}: poll_seconds must be > 0 and settle_seconds >= 0")
-    return WatchConfig(out, poll, settle, source)
-
-
-def load_config(path: str | Path) -> WatchConfig:
-    import yaml
-
-    try:
-        text = Path(path).read_text()
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read watch config {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise InvalidInputError(f"watch config {path} is not valid YAML: {exc}") from None
-    return parse_config(data, str(path))
-
-
-def ledger_key(path: str, size: int, mtime_ns: int) -> str:
-    return hashlib.sha256(f"{path}|{size}|{mtime_ns}".encode()).hexdigest()
+def ledger_key(path: str, size: int, version: int | str) -> str:
+    """sha256 of location | size | mtime_ns (local) or ETag (s3)."""
+    return hashlib.sha256(f"{path}|{size}|{version}".encode()).hexdigest()
 
 
 @dataclass
 class _Seen:
     size: int
-    mtime_ns: int
+    version: str
     since: float
 
 
@@ -125,32 +58,44 @@ class Watcher:
     _done: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        from forecasthub.services.paths import resolve_local
+        from forecasthub.registry.versions import group_row
+        from forecasthub.services.paths import is_s3, resolve_local, resolve_s3
 
-        self.folders: list[tuple[GroupPipeline, Path]] = []
+        roots = self.hub.settings.import_roots
+        self.landings: list[tuple[GroupConfig, Path | S3Landing]] = []
         for cfg in self.config.groups:
-            folder = resolve_local(cfg.landing, self.hub.settings.import_roots, must_exist=False)
-            folder.mkdir(parents=True, exist_ok=True)
-            self.folders.append((cfg, folder))
+            where = f"{self.config.source or 'watch config'}: groups.{cfg.dataset_group}"
+            location: Path | S3Landing | None = None
+            try:
+                if cfg.landing and is_s3(cfg.landing):
+                    location = S3Landing(resolve_s3(cfg.landing, roots), self.hub.settings)
+                elif cfg.landing:
+                    location = resolve_local(cfg.landing, roots, must_exist=False)
+            except InvalidInputError as exc:
+                raise InvalidInputError(f"{where}.landing: {exc.message}") from None
+            try:
+                with self.hub.db.session() as s:
+                    group_row(s, self.hub, cfg.dataset_group)
+            except NotFoundError:
+                raise InvalidInputError(f"{where}: dataset group {cfg.dataset_group!r} does not "
+                                        "exist (create it first, or fix the name)") from None
+            if isinstance(location, Path):
+                location.mkdir(parents=True, exist_ok=True)
+            if location is not None:
+                self.landings.append((cfg, location))
+        # kept for callers of the former attribute: local landing folders
+        self.folders = [(c, loc) for c, loc in self.landings if isinstance(loc, Path)]
 
-    def _candidates(self, cfg: GroupPipeline, folder: Path) -> list[os.DirEntry[str]]:
-        try:
-            entries = list(os.scandir(folder))
-        except FileNotFoundError:
-            return []
-        return sorted((e for e in entries if e.is_file(follow_symlinks=False)
-                       and not e.name.startswith((".", "_")) and not e.name.endswith(IGNORED_SUFFIXES)
-                       and fnmatch.fnmatch(e.name, cfg.pattern)), key=lambda e: e.name)
-
+    # the ledger ------------------------------------------------------------------------------
     def _taken(self, key: str) -> bool:
         with self.hub.db.session() as s:
             return s.get(WatchLedgerRow, key) is not None
 
-    def _claim(self, key: str, path: str, size: int, mtime_ns: int, group: str) -> bool:
+    def _claim(self, key: str, item: Candidate, group: str) -> bool:
         try:
             with self.hub.db.session() as s:
-                s.add(WatchLedgerRow(key=key, path=path, size=size, mtime_ns=str(mtime_ns),
-                                     dataset_group=group))
+                s.add(WatchLedgerRow(key=key, path=item.path, size=item.size,
+                                     mtime_ns=item.version[:32], dataset_group=group))
             return True
         except IntegrityError:  # another watcher took it
             return False
@@ -161,41 +106,93 @@ class Watcher:
             if row is not None:
                 row.run_id = run_id
 
-    def scan_once(self) -> list[dict[str, Any]]:
-        """Look at every landing folder once; run the pipeline for each settled new file."""
-        runs = []
-        now = time.monotonic()
-        present = set()
-        for cfg, folder in self.folders:
-            for entry in self._candidates(cfg, folder):
-                path = os.path.realpath(entry.path)
-                present.add(path)
-                try:
-                    stat = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:
+    # scanning --------------------------------------------------------------------------------
+    def _list(self, cfg: GroupConfig, location: Path | S3Landing) -> list[Candidate]:
+        if isinstance(location, S3Landing):
+            return location.list(cfg.pattern, cfg.require_success_marker)
+        return list_local(location, cfg.pattern, cfg.require_success_marker)
+
+    def _ready(self, item: Candidate, now: float) -> bool:
+        """Settled: same size and version for settle_seconds (or committed by a marker)."""
+        if item.committed:
+            return True
+        seen = self._seen.get(item.path)
+        if seen is None or (seen.size, seen.version) != (item.size, item.version):
+            self._seen[item.path] = _Seen(item.size, item.version, now)  # new or still changing
+            if self.config.settle_seconds > 0:
+                return False
+            seen = self._seen[item.path]
+        return now - seen.since >= self.config.settle_seconds
+
+    def scan_once(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Look at every landing location once and run the pipeline for each settled new file;
+        then fire due retraining schedules. Returns the runs, in the order they ran."""
+        runs: list[dict[str, Any]] = []
+        clock = time.monotonic()
+        present: set[str] = set()
+        for cfg, location in self.landings:
+            for item in self._list(cfg, location):
+                present.add(item.path)
+                if not self._ready(item, clock):
                     continue
-                size, mtime_ns = stat.st_size, stat.st_mtime_ns
-                seen = self._seen.get(path)
-                if seen is None or (seen.size, seen.mtime_ns) != (size, mtime_ns):
-                    self._seen[path] = _Seen(size, mtime_ns, now)  # new or still changing
-                    if self.config.settle_seconds > 0:
-                        continue
-                    seen = self._seen[path]
-                if now - seen.since < self.config.settle_seconds:
-                    continue
-                key = ledger_key(path, size, mtime_ns)
+                key = ledger_key(item.path, item.size, item.version)
                 if key in self._done:
                     continue
-                if self._taken(key) or not self._claim(key, path, size, mtime_ns, cfg.dataset_group):
-                    self._done.add(key)
-                    continue
                 self._done.add(key)
-                log.info("watch: %s landed for %s; running the pipeline", path, cfg.dataset_group)
-                run = run_inference(self.hub, cfg, path, trigger=f"file {path}")
-                self._record_run(key, run["RunId"])
-                runs.append(run)
+                if self._taken(key) or not self._claim(key, item, cfg.dataset_group):
+                    continue
+                log.info("watch: %s landed for %s; running the %s pipeline", item.path,
+                         cfg.dataset_group, cfg.on_file)
+                group_runs = self._run_for_file(cfg, item.path)
+                self._record_run(key, group_runs[0]["RunId"])
+                runs += group_runs
         for path in set(self._seen) - present:
             del self._seen[path]
+        runs += self.fire_schedules(now)
+        return runs
+
+    def _run_for_file(self, cfg: GroupConfig, path: str) -> list[dict[str, Any]]:
+        from forecasthub.pipelines.retrain import run_retraining
+
+        if cfg.on_file == "retrain":
+            return [run_retraining(self.hub, cfg, trigger=f"file {path}", source=path)]
+        run = run_inference(self.hub, cfg, path, trigger=f"file {path}")
+        runs = [run]
+        drift = (run.get("Outputs") or {}).get("Drift") or {}
+        if run["Status"] == "SUCCEEDED" and drift.get("Drifted"):
+            runs.append(self._retrain(cfg, f"drift: {drift.get('Reason') or 'accuracy drifted'}"))
+        return runs
+
+    def _retrain(self, cfg: GroupConfig, trigger: str) -> dict[str, Any]:
+        from forecasthub.errors import ResourceInUseError
+        from forecasthub.pipelines.retrain import run_retraining
+
+        try:
+            return run_retraining(self.hub, cfg, trigger=trigger)
+        except ResourceInUseError as exc:  # one already runs (started from the API, say)
+            log.warning("watch: %s", exc.message)
+            return {"RunId": None, "Status": "SKIPPED", "Trigger": trigger, "Message": exc.message}
+
+    def fire_schedules(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Start a retraining run for each group whose cron time has come (once per time)."""
+        from forecasthub.pipelines import schedule
+        from forecasthub.pipelines.inference import group_arn_of
+
+        runs = []
+        for cfg in self.config.groups:
+            cron = cfg.retrain.schedule if cfg.retrain is not None else None
+            if not cron:
+                continue
+            group_arn = group_arn_of(self.hub, cfg.dataset_group)
+            due = schedule.claim_due(self.hub, group_arn, cron, now)
+            if due is None:
+                continue
+            log.info("watch: retraining schedule %r of %s is due (%s)", cron, cfg.dataset_group,
+                     due.isoformat())
+            run = self._retrain(cfg, f"schedule {cron} (due {due.isoformat()})")
+            if run.get("RunId"):
+                schedule.record_run(self.hub, group_arn, run["RunId"])
+            runs.append(run)
         return runs
 
     def run(self, stop: threading.Event | None = None) -> None:

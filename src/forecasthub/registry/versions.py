@@ -6,6 +6,9 @@ parameters (the predictor's config). Its status is ``PendingManualApproval``, ``
 ``Rejected``. Exactly one Approved version per dataset group is deployed; a rollback redeploys
 the version that was deployed before the current one (repeatable, walking the history back).
 
+The database enforces it too: a partial unique index on ``model_versions(dataset_group_arn)
+WHERE deployed`` (migration 0006).
+
 An optional approval rule per dataset group approves a new version automatically when its metric
 is no worse than the deployed version's by more than ``max_regression`` (a fraction: 0.05 allows
 5 % worse; every metric here is lower-is-better), and with ``auto_deploy`` deploys it too. A
@@ -24,6 +27,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from forecasthub.errors import InvalidInputError, NotFoundError, ResourceInUseError
 from forecasthub.resources import Status
@@ -221,10 +225,17 @@ def _deploy(s: Any, row: ModelVersionRow, action: str, previous_id: str | None =
     if current is not None and current.id == row.id:
         return
     now = utcnow()
+    # one deployed version per group is a partial unique index (migration 0006): clear the old
+    # flag and flush before setting the new one, so no statement ever sees two
     if current is not None:
         current.deployed, current.modified_at = False, now
         s.flush()
     row.deployed, row.deployed_at, row.modified_at = True, now, now
+    try:
+        s.flush()
+    except IntegrityError:  # another process deployed a version of this group meanwhile
+        raise ResourceInUseError(f"another deployment of this dataset group's model happened at "
+                                 f"the same time; try deploying version {row.version} again") from None
     s.add(ModelDeploymentRow(dataset_group_arn=row.dataset_group_arn, model_version_id=row.id,
                              previous_version_id=previous_id if use_previous else
                              (current.id if current is not None else None), action=action))

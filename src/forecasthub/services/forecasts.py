@@ -166,6 +166,9 @@ class ForecastHandler:
             row = get_forecast(s, job.resource_arn)
             row.artifact_key, row.summary = key, summary
             row.status, row.message, row.modified_at = Status.ACTIVE, None, utcnow()
+        from forecasthub.monitoring import on_forecast_created  # monitors: earlier forecasts vs actuals
+
+        on_forecast_created(hub, job.resource_arn)  # never fails the forecast
 
     def fail(self, hub: Hub, job: JobRow, message: str, stopped: bool = False) -> None:
         registry.fail_resource(hub, ForecastRow, job.resource_arn, message, stopped)

@@ -39,7 +39,8 @@ def register_operations(ops: dict[str, Operation]) -> None:
 def _load_optional() -> None:
     import importlib
 
-    for module in ("forecasthub.services.predictors", "forecasthub.services.forecasts"):
+    for module in ("forecasthub.services.predictors", "forecasthub.services.forecasts",
+                   "forecasthub.services.monitors", "forecasthub.services.tuning"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

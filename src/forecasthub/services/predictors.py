@@ -3,6 +3,7 @@ predictor backtest export jobs. Training runs as a job."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
@@ -81,7 +82,11 @@ def create_auto_predictor(hub: Hub, req: Request) -> dict[str, Any]:
             _check_against_data(config, datasets, roles)
             config_json = config.to_json()
         arn = hub.arn("predictor", f"{name}_{ulid()}")
-        return _create(s, hub, arn, name, group_arn, config_json, req, tags, reference, True)
+        out = _create(s, hub, arn, name, group_arn, config_json, req, tags, reference, True)
+        from forecasthub.services.monitors import attach_monitor  # (late: monitors imports us)
+
+        attach_monitor(s, hub, arn, param(req, "MonitorConfig"), reference)
+        return out
 
 
 def create_predictor(hub: Hub, req: Request) -> dict[str, Any]:
@@ -179,6 +184,10 @@ def describe_auto_predictor(hub: Hub, req: Request) -> dict[str, Any]:
             out["ReferencePredictorSummary"] = {"Arn": row.reference_predictor_arn, "State": "Active"}
         if row.message:
             out["Message"] = row.message
+        from forecasthub.services.monitors import monitor_info
+
+        if (info := monitor_info(s, row.arn)) is not None:
+            out["MonitorInfo"] = info
         _add_progress(s, row, out)
         return out
 
@@ -202,6 +211,9 @@ def describe_predictor(hub: Hub, req: Request) -> dict[str, Any]:
         }
         if c.get("algorithm"):
             out["AlgorithmArn"] = f"arn:aws:forecast:::algorithm/{c['algorithm']}"
+        if row.request.get("TrainingParameters"):
+            out["TrainingParameters"] = {str(k): v if isinstance(v, str) else json.dumps(v)
+                                         for k, v in row.request["TrainingParameters"].items()}
         if row.summary.get("algorithms"):
             out["AutoMLAlgorithmArns"] = [f"arn:aws:forecast:::algorithm/{a}"
                                           for a in row.summary["algorithms"]]

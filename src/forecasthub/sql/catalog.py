@@ -22,6 +22,11 @@ Tables (``SELECT * FROM catalog`` lists them):
     predictor's name, ARN and dataset group.
 ``model_versions``
     the model registry (status, metric, deployed flag).
+``tuning_trials``
+    every hyperparameter tuning trial (:mod:`forecasthub.tuning.results`).
+``monitor_evaluations``, ``monitor_item_accuracy``
+    predictor monitoring: realised accuracy per evaluation / per series and evaluation
+    (:mod:`forecasthub.monitoring.catalog`).
 
 Views over local stores are ``read_parquet`` over the files themselves (schema inferred from
 them); over ``s3://`` stores they scan pyarrow datasets through the store's filesystem.
@@ -208,6 +213,10 @@ def build_catalog(hub: Any, con: Any) -> Catalog:
     catalog.tables["accuracy"] = ("GetAccuracyMetrics flattened: predictor x algorithm x window "
                                   "(SUMMARY/COMPUTED)")
     _model_versions(hub, con, catalog, group_names)
+    _tuning_trials(hub, con, catalog)
+    from forecasthub.monitoring.catalog import add_monitor_tables
+
+    add_monitor_tables(hub, con, catalog, group_names)
     _table(con, "catalog", [{"table_name": k, "description": v} for k, v in catalog.tables.items()]
            + [{"table_name": "catalog", "description": "this list"}],
            {"table_name": "VARCHAR", "description": "VARCHAR"})
@@ -287,6 +296,14 @@ def _model_versions(hub: Any, con: Any, catalog: Catalog, group_names: dict[str,
                              "created_at": r.created_at})
     _table(con, "model_versions", rows, columns)
     catalog.tables["model_versions"] = "the model registry: versions, approval status, deployed"
+
+
+def _tuning_trials(hub: Any, con: Any, catalog: Catalog) -> None:
+    from forecasthub.tuning.results import COLUMNS, trial_rows
+
+    _table(con, "tuning_trials", trial_rows(hub), COLUMNS)
+    catalog.tables["tuning_trials"] = ("hyperparameter tuning trials: parameters (JSON), objective "
+                                       "and metrics on the validation window, times, best flag")
 
 
 def describe_catalog(hub: Any) -> dict[str, str]:

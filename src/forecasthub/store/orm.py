@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -148,7 +148,10 @@ class ModelVersionRow(Base):
     """A predictor registered as a version of its dataset group's model, with approval status."""
 
     __tablename__ = "model_versions"
-    __table_args__ = (UniqueConstraint("dataset_group_arn", "version"), UniqueConstraint("predictor_arn"))
+    __table_args__ = (UniqueConstraint("dataset_group_arn", "version"), UniqueConstraint("predictor_arn"),
+                      # at most one deployed version per dataset group (migration 0006)
+                      Index("uq_model_versions_deployed", "dataset_group_arn", unique=True,
+                            sqlite_where=text("deployed"), postgresql_where=text("deployed")))
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -199,6 +202,8 @@ class PipelineRunRow(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
     trigger: Mapped[str] = mapped_column(Text)
+    pipeline: Mapped[str] = mapped_column(String(16), default="inference",
+                                          server_default="inference")  # | retraining (0006)
     status: Mapped[str] = mapped_column(String(16), index=True)  # RUNNING | SUCCEEDED | FAILED
     steps: Mapped[list[Any]] = mapped_column(JSON, default=list)
     outputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -221,9 +226,102 @@ class WatchLedgerRow(Base):
 
 
 # --- monitoring (migration 0005) ---------------------------------------------------------------
+class MonitorRow(ResourceMixin, Base):
+    """A predictor monitor (CreateMonitor / CreateAutoPredictor MonitorConfig); at most one per
+    predictor. ``status`` is ACTIVE or ACTIVE_STOPPED (StopResource / ResumeResource)."""
+
+    __tablename__ = "monitors"
+    __table_args__ = (UniqueConstraint("name"), UniqueConstraint("resource_arn"))
+    resource_arn: Mapped[str] = mapped_column(String(300))  # the monitored predictor
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
+    last_evaluation_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    last_evaluation_state: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class MonitorEvaluationRow(Base):
+    """One evaluation of one earlier forecast against the actuals that now cover its dates.
+
+    ``dedup_key`` (sha256 of monitor, forecast and covered window) makes re-runs idempotent, also
+    when two processes evaluate at once. Per-series metrics live in the object store
+    (``item_key``); ``metrics`` holds the overall values (AverageWeightedQuantileLoss, WAPE, RMSE,
+    MASE, MAPE, wQL[q] ...)."""
+
+    __tablename__ = "monitor_evaluations"
+    __table_args__ = (UniqueConstraint("dedup_key"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(64))
+    monitor_arn: Mapped[str] = mapped_column(String(300), index=True)
+    resource_arn: Mapped[str] = mapped_column(String(300))  # the monitored predictor
+    predictor_arn: Mapped[str] = mapped_column(String(300), index=True)  # the forecast's predictor
+    forecast_arn: Mapped[str] = mapped_column(String(300), index=True)
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
+    dataset_import_job_arn: Mapped[str | None] = mapped_column(String(300), default=None)
+    data_version: Mapped[str | None] = mapped_column(String(300), default=None)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # SUCCESS | FAILURE
+    window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    window_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    num_items: Mapped[int | None] = mapped_column(Integer, default=None)
+    num_points: Mapped[int | None] = mapped_column(Integer, default=None)
+    item_key: Mapped[str | None] = mapped_column(String(300), default=None)
+    predictor_event: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    message: Mapped[str | None] = mapped_column(Text, default=None)
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 # --- pipelines: schedules, step attempts (migration 0006) --------------------------------------
+# (step attempts live in pipeline_runs.steps: each step's Attempts and Errors)
+class PipelineScheduleRow(Base):
+    """A dataset group's retraining schedule: when it last fired. ``fires`` counts the fires and
+    guards the update (``... WHERE fires = :seen``), so two watchers never fire the same time."""
+
+    __tablename__ = "pipeline_schedules"
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), primary_key=True)
+    cron: Mapped[str] = mapped_column(String(120))
+    last_fire_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fires: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
 
 
 # --- hyperparameter tuning jobs (migration 0007) -----------------------------------------------
+class TuningJobRow(Base):
+    """A hyperparameter tuning job (SageMaker's CreateHyperParameterTuningJob semantics)."""
+
+    __tablename__ = "tuning_jobs"
+    arn: Mapped[str] = mapped_column(String(300), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # InProgress|Completed|Failed|Stopping|Stopped
+    algorithm: Mapped[str] = mapped_column(String(64))
+    dataset_group_arn: Mapped[str] = mapped_column(String(300), index=True)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    best_trial_name: Mapped[str | None] = mapped_column(String(63), default=None)
+    best_predictor_arn: Mapped[str | None] = mapped_column(String(300), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class TuningTrialRow(Base):
+    """One trial (SageMaker: a training job) of a tuning job: parameters, objective, metrics."""
+
+    __tablename__ = "tuning_trials"
+    __table_args__ = (UniqueConstraint("tuning_job_arn", "number"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tuning_job_arn: Mapped[str] = mapped_column(String(300), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(16))  # InProgress|Completed|Failed|Stopped
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # typed tuned values
+    objective_value: Mapped[float | None] = mapped_column(Float, default=None)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    seconds: Mapped[float | None] = mapped_column(Float, default=None)

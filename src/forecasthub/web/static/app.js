@@ -16,6 +16,9 @@
     explorer: {forecast: null, q: "", offset: 0, limit: 20, key: null, seq: 0},
     aggregate: {forecast: null, by: null, value: "", seq: 0},
     accuracyFor: null, timer: null, busy: false,
+    runs: {group: "", list: [], available: true, selected: null},
+    models: null,
+    monitoring: {monitor: null, metric: null, last: null, data: null},
   };
 
   // -- DOM helpers ------------------------------------------------------------------------------
@@ -56,19 +59,23 @@
   }
   function fmtDuration(sec) {
     if (sec === null || sec === undefined) return "";
+    if (sec < 10) return `${Math.round(sec * 10) / 10} s`;
     if (sec < 60) return `${Math.round(sec)} s`;
     if (sec < 3600) return `${Math.round(sec / 60)} min`;
     return `${(sec / 3600).toFixed(1)} h`;
   }
   function shortArn(arn) { return String(arn || "").split("/").slice(1).join("/") || String(arn || ""); }
+  function fmtWhen(v) { return typeof v === "number" ? fmtTime(v) : (v ?? ""); }  // epoch or as given
+  function isoOf(epoch) { return new Date(epoch * 1000).toISOString(); }
+  function fmtDay(epoch) { return epoch === null || epoch === undefined ? "" : isoOf(epoch).slice(0, 10); }
 
   function badge(status) {
     const s = String(status || "");
     let cls = "badge";
-    if (/ACTIVE|SUCCEEDED/.test(s)) cls += " ok";
-    else if (/FAILED/.test(s)) cls += " bad";
-    else if (/PROGRESS|RUNNING|PENDING|STOPPING/.test(s)) cls += " busy";
-    else if (/STOPPED|CANCELLED/.test(s)) cls += " off";
+    if (/STOPPED|CANCELLED|SKIPPED/.test(s)) cls += " off";
+    else if (/ACTIVE|SUCCEEDED|SUCCESS|Approved/.test(s)) cls += " ok";
+    else if (/FAILED|FAILURE|Rejected/.test(s)) cls += " bad";
+    else if (/PROGRESS|RUNNING|PENDING|STOPPING|Pending/.test(s)) cls += " busy";
     return h("span", {class: cls, text: s});
   }
 
@@ -100,6 +107,35 @@
   }
 
   function empty(text) { return h("p", {class: "muted empty", text}); }
+
+  // Any JSON value as DOM (for step and output members whose keys are not known in advance):
+  // lists of objects become small tables, objects definition lists, ARNs short with the full title.
+  function valueNode(key, v, depth) {
+    if (v === null || v === undefined || v === "") return h("span", {class: "muted", text: "—"});
+    if (Array.isArray(v)) {
+      if (!v.length) return h("span", {class: "muted", text: "none"});
+      if (depth < 2 && v.every((x) => x && typeof x === "object" && !Array.isArray(x))) {
+        const keys = [...new Set(v.flatMap((x) => Object.keys(x)))];
+        return table(keys.map((k) => ({label: k, get: (x) => valueNode(k, x[k], depth + 1)})), v, {class: "compact mini"});
+      }
+      return h("ul", {class: "values"}, v.map((x) => h("li", {}, valueNode(key, x, depth + 1))));
+    }
+    if (typeof v === "object") return depth < 3 ? fields(v, depth + 1) : h("code", {text: JSON.stringify(v)});
+    if (typeof v === "number") return h("span", {text: /Time$/.test(key) ? fmtTime(v) : fmtNum(v)});
+    if (typeof v === "boolean") return h("span", {text: v ? "yes" : "no"});
+    const text = String(v);
+    if (text.startsWith("arn:")) return h("span", {class: "arn", title: text, text: shortArn(text)});
+    return h("span", {class: /error/i.test(key) ? "error" : "", text});
+  }
+
+  function fields(obj, depth, skip, errorKeys) {
+    const dl = h("dl", {class: "fields"});
+    for (const [k, v] of Object.entries(obj || {})) {
+      if (skip && skip.includes(k)) continue;
+      dl.append(h("dt", {text: k}), h("dd", {class: errorKeys && errorKeys.includes(k) ? "error" : ""}, valueNode(k, v, depth)));
+    }
+    return dl.childNodes.length ? dl : "";
+  }
 
   // -- API --------------------------------------------------------------------------------------
   class AuthNeeded extends Error {}
@@ -153,6 +189,7 @@
     renderPredictors();
     renderJobs();
     syncForecastSelects();
+    syncRunGroups();
     $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
   }
 
@@ -161,8 +198,10 @@
     state.busy = true;
     try {
       const s = await api("/dashboard/stamp");
-      $("live").classList.toggle("running", s.LiveJobs > 0);
-      $("live").title = s.LiveJobs > 0 ? `${s.LiveJobs} job(s) running; refreshing` : "auto refresh on";
+      const live = s.LiveJobs + (s.LiveRuns || 0);
+      $("live").classList.toggle("running", live > 0);
+      $("live").title = live > 0 ? `${s.LiveJobs} job(s), ${s.LiveRuns || 0} pipeline run(s) running; refreshing`
+        : "auto refresh on";
       if (s.Stamp !== state.stamp) {
         const first = state.stamp === null;
         state.stamp = s.Stamp;
@@ -171,9 +210,13 @@
           if (state.view === "explorer" && state.explorer.key) await loadSeries(false);
           if (state.view === "aggregate") await loadAggregate(false);
           if (state.accuracyFor) await loadAccuracy(state.accuracyFor, false);
+          if (state.view === "runs") await loadRuns();
+          if (state.view === "models") await loadModels();
         }
       }
       clearError();
+      // monitor evaluations are not in the stamp: re-read them each tick while they are shown
+      if (state.view === "monitoring") await loadMonitoring(false);
     } catch (err) {
       showError(err);
     } finally {
@@ -189,18 +232,21 @@
 
   // -- views ------------------------------------------------------------------------------------
   function setView(view) {
-    const views = ["data", "predictors", "explorer", "aggregate", "jobs"];
+    const views = ["data", "predictors", "explorer", "aggregate", "jobs", "runs", "models", "monitoring"];
     if (!views.includes(view)) view = "data";
     state.view = view;
     for (const v of views) $(`view-${v}`).hidden = v !== view;
     for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === view);
     if (view === "explorer") { ensureExplorer(); resizePlots(); }
     if (view === "aggregate") { ensureAggregate(); resizePlots(); }
+    if (view === "runs") loadRuns();
+    if (view === "models") loadModels();
+    if (view === "monitoring") { loadMonitoring(true); resizePlots(); }
   }
 
   function resizePlots() {
     if (!window.Plotly) return;
-    for (const id of ["ex-plot", "ag-plot"]) {
+    for (const id of ["ex-plot", "ag-plot", "mon-plot"]) {
       const el = $(id);
       if (el && el.data) window.Plotly.Plots.resize(el);
     }
@@ -544,6 +590,229 @@
     } catch (err) { showError(err); }
   }
 
+  // Pipeline runs: import -> forecast -> export -> SQL passes (and whatever else records runs)
+  function syncRunGroups() {
+    const names = (state.summary ? state.summary.DatasetGroups : []).map((g) => g.Name).sort();
+    state.runs.group = fillSelect($("runs-group"), [{value: "", label: "all groups"},
+      ...names.map((n) => ({value: n, label: n}))], state.runs.group, (it) => it.label);
+  }
+
+  async function loadRuns() {
+    try {
+      const res = await api("/dashboard/runs", {group: state.runs.group, limit: 100});
+      state.runs.available = res.Available;
+      state.runs.list = res.Runs;
+      renderRuns();
+    } catch (err) { showError(err); }
+  }
+
+  function runTook(r) {
+    if (r.Seconds !== null && r.Seconds !== undefined) return fmtDuration(r.Seconds);
+    return r.Created ? fmtDuration(Date.now() / 1000 - r.Created) + "…" : "";
+  }
+
+  function renderRuns() {
+    const root = clear($("runs"));
+    const runs = state.runs.list;
+    if (!state.runs.available) root.append(empty("Pipeline runs are not available: the pipelines package is not installed."));
+    else if (!runs.length) root.append(empty(state.runs.group ? "No pipeline runs for this dataset group yet."
+      : "No pipeline runs yet. `forecasthub watch -c watch.yaml` runs import → forecast → export → SQL for each landed file."));
+    else {
+      root.append(table([
+        {label: "Dataset group", get: (r) => h("span", {}, h("span", {class: "strong", text: r.DatasetGroup}),
+          r.Pipeline ? h("span", {class: "pill pipeline", text: r.Pipeline}) : null)},
+        {label: "Trigger", get: (r) => h("span", {class: "small trigger", text: r.Trigger || ""})},
+        {label: "Status", get: (r) => badge(r.Status)},
+        {label: "Started", get: (r) => fmtTime(r.Created)},
+        {label: "Took", num: true, get: (r) => runTook(r)},
+        {label: "Message", get: (r) => r.Message ? h("span", {class: "small" + (r.Status === "FAILED" ? " error" : ""), text: r.Message}) : ""},
+      ], runs, {class: "compact runs", onclick: (r) => { state.runs.selected = r.RunId; renderRuns(); },
+        rowClass: (r) => r.RunId === state.runs.selected ? "selected" : ""}));
+      root.append(h("p", {class: "small muted", text: "Click a run to see its steps and outputs."}));
+    }
+    const run = runs.find((r) => r.RunId === state.runs.selected);
+    $("run-card").hidden = !run;
+    if (run) renderRun(run);
+  }
+
+  const STEP_COLUMNS = ["Name", "Status", "StartTime", "EndTime", "Seconds", "DurationSeconds"];
+
+  function renderRun(run) {
+    clear($("run-head")).append(h("h2", {text: `Run · ${run.DatasetGroup}`}), badge(run.Status),
+      h("span", {class: "muted small right", text: `started ${fmtTime(run.Created)} · took ${runTook(run)} · id ${run.RunId}`}));
+    const root = clear($("run-detail"));
+    root.append(h("div", {class: "small"}, h("span", {class: "muted", text: "Trigger: "}), h("span", {class: "trigger", text: run.Trigger || ""})));
+    if (run.Message) root.append(h("p", {class: "run-message" + (run.Status === "FAILED" ? " error" : ""), text: run.Message}));
+    const counted = run.Steps.some((x) => typeof x.Attempts === "number" || Array.isArray(x.Attempts));
+    root.append(h("h3", {text: "Steps"}), table([
+      {label: "Step", get: (x) => h("span", {class: "strong", text: x.Name})},
+      {label: "Status", get: (x) => badge(x.Status)},
+      {label: "Started", get: (x) => fmtWhen(x.StartTime)},
+      {label: "Ended", get: (x) => fmtWhen(x.EndTime)},
+      {label: "Took", num: true, get: (x) => fmtDuration(x.Seconds)},
+      ...(counted ? [{label: "Attempts", num: true,
+        get: (x) => Array.isArray(x.Attempts) ? fmtNum(x.Attempts.length) : fmtNum(x.Attempts)}] : []),
+      // every other member the step records (Arn, Message, Files, errors of each attempt ...)
+      {label: "Details", get: (x) => fields(x, 0, typeof x.Attempts === "number" ? [...STEP_COLUMNS, "Attempts"] : STEP_COLUMNS,
+        x.Status === "FAILED" ? ["Message"] : [])},
+    ], run.Steps, {class: "compact steps"}));
+    root.append(h("h3", {text: "Outputs"}));
+    root.append(Object.keys(run.Outputs).length ? h("div", {class: "outputs"}, fields(run.Outputs, 0)) : empty("No outputs."));
+    const name = run.Outputs.ForecastArn ? String(run.Outputs.ForecastArn).split("/").pop() : null;
+    if (name && activeForecasts().some((f) => f.Name === name)) {
+      root.append(h("p", {class: "small"}, h("a", {href: "#explorer", onclick: () => {
+        const ex = state.explorer;
+        ex.forecast = name; ex.key = null; ex.offset = 0; $("ex-forecast").value = name;
+        explorerReady = true; searchSeries();
+      }}, "Open this forecast in the explorer")));
+    }
+  }
+
+  // Model registry: versions, deployments and the approval rule of each dataset group (read-only)
+  async function loadModels() {
+    try {
+      state.models = await api("/dashboard/models");
+      renderModels();
+    } catch (err) { showError(err); }
+  }
+
+  function ruleText(rule) {
+    if (!rule) return "No approval rule: new versions stay PendingManualApproval until approved by hand.";
+    const pct = `${+(rule.MaxRegression * 100).toFixed(2)} %`;
+    return `Approval rule: a new version is approved when its ${rule.Metric} is at most ${pct} worse than ` +
+      `the deployed version's${rule.AutoDeploy ? ", and then deployed" : ""}.`;
+  }
+
+  function renderModels() {
+    const root = clear($("models"));
+    const groups = state.models ? state.models.Groups : [];
+    if (!groups.length) {
+      root.append(h("div", {class: "card"}, empty("No model versions yet. Every predictor that becomes ACTIVE is registered " +
+        "as a version of its dataset group's model (or `forecasthub model-versions register <predictor>`).")));
+      return;
+    }
+    for (const g of groups) {
+      const m = g.Model || {};
+      const uses = m.Error ? h("span", {class: "small error", text: m.Error})
+        : h("span", {class: "pill", text: m.Source === "pinned"
+          ? `pinned predictor ${shortArn(m.PredictorArn)}` + (m.Version ? ` (v${m.Version})` : "")
+          : `deployed v${m.Version}`});
+      root.append(h("div", {class: "card model-group", "data-group": g.Name},
+        h("div", {class: "card-head"}, h("h2", {class: "model-group-name", text: g.Name}),
+          h("span", {class: "muted small", text: "forecasts use"}), uses),
+        h("p", {class: "small muted rule", text: ruleText(g.Rule)}),
+        table([
+          {label: "Version", get: (v) => h("span", {}, h("span", {class: "strong", text: `v${v.Version}`}),
+            v.Deployed ? h("span", {class: "badge ok deployed-marker", text: "deployed"}) : null)},
+          {label: "Predictor", get: (v) => v.PredictorName},
+          {label: "Status", get: (v) => badge(v.Status)},
+          {label: "Metric", get: (v) => v.MetricName},
+          {label: "Value", num: true, get: (v) => fmtNum(v.MetricValue, 4)},
+          {label: "Created", get: (v) => fmtTime(v.CreationTime)},
+          {label: "Last deployed", get: (v) => fmtTime(v.DeployedTime)},
+          {label: "Message", get: (v) => v.Message ? h("span", {class: "small", text: v.Message}) : ""},
+        ], g.Versions, {class: "compact versions", rowClass: (v) => v.Deployed ? "deployed" : ""}),
+        h("h3", {text: "Deployment history"}),
+        g.History.length ? table([
+          {label: "When", get: (e) => fmtTime(e.Time)},
+          {label: "Action", get: (e) => h("span", {class: e.Action === "rollback" ? "badge busy" : "badge ok", text: e.Action})},
+          {label: "Deployed", get: (e) => e.Version ? `v${e.Version}` : ""},
+          {label: "Replaced", get: (e) => e.PreviousVersion ? `v${e.PreviousVersion}` : "—"},
+        ], g.History, {class: "compact history"}) : empty("Never deployed.")));
+    }
+  }
+
+  // Monitoring: a monitored predictor's evaluations against its backtest baseline
+  async function loadMonitoring(userAction) {
+    const mon = state.monitoring;
+    try {
+      const d = await api("/dashboard/monitoring", {monitor: mon.monitor});
+      const text = JSON.stringify(d);
+      if (!userAction && text === mon.last) return;
+      mon.last = text;
+      mon.data = d;
+      renderMonitoring(d);
+    } catch (err) { showError(err); }
+  }
+
+  function renderMonitoring(d) {
+    const mon = state.monitoring;
+    const head = clear($("mon-head")), rows = clear($("mon-table")), plot = $("mon-plot");
+    $("mon-title").textContent = "";
+    $("mon-toolbar").hidden = !(d.Available && d.Monitors.length);
+    plot.hidden = true;
+    if (!d.Available) {
+      head.append(h("div", {class: "notice", id: "mon-unavailable"},
+        h("strong", {text: "Monitoring is not available on this server."}),
+        ` It needs the ${d.Missing.join(", ")} operation(s), which this version does not have.`));
+      return;
+    }
+    if (!d.Monitors.length) {
+      head.append(empty("No predictor monitors yet. Create one with CreateMonitor (ResourceArn: an auto predictor), " +
+        "or CreateAutoPredictor with MonitorConfig."));
+      return;
+    }
+    mon.monitor = d.Selected;
+    fillSelect($("mon-monitor"), d.Monitors.map((m) => ({value: m.MonitorArn, m})), d.Selected,
+      (it) => `${it.m.ResourceName || shortArn(it.m.ResourceArn)} · ${it.m.MonitorName}`);
+    const m = d.Monitor;
+    head.append(h("div", {class: "card-head"}, h("h2", {class: "monitor-name", text: m.MonitorName}), badge(m.Status),
+      h("span", {class: "muted small", text: `predictor ${m.ResourceName || shortArn(m.ResourceArn)}`}),
+      h("span", {class: "muted small right", text: m.LastEvaluationTime ? `last evaluation ${fmtTime(m.LastEvaluationTime)}` : "not evaluated yet"}),
+      m.LastEvaluationState ? badge(m.LastEvaluationState) : null));
+    if (m.Message) head.append(h("p", {class: "small error", text: m.Message}));
+    const evals = d.Evaluations;
+    const names = [...new Set([...Object.keys(d.Baseline), ...evals.flatMap((e) => Object.keys(e.Metrics))])];
+    mon.metric = fillSelect($("mon-metric"), names.map((n) => ({value: n})), mon.metric) || null;
+    if (!evals.length) {
+      rows.append(empty("No evaluations yet: the monitor evaluates a forecast once newly imported data covers its dates."));
+      return;
+    }
+    const forecasts = [...new Set(evals.map((e) => e.DataSource.ForecastArn || ""))];  // #1, #2 ... oldest first
+    plotMonitor(d, mon.metric, forecasts);
+    rows.append(h("h3", {text: `Evaluations (${evals.length}, newest first)`}), table([
+      {label: "Window", get: (e) => `${fmtDay(e.WindowStart)} → ${fmtDay(e.WindowEnd)}`},
+      {label: "State", get: (e) => badge(e.State)},
+      {label: "Items", num: true, get: (e) => fmtNum(e.NumItemsEvaluated)},
+      {label: "Metrics", get: (e) => h("span", {class: "metrics"}, Object.entries(e.Metrics).map(([k, v]) =>
+        h("span", {class: k === mon.metric ? "metric strong" : "metric", text: `${k} ${fmtNum(v, 4)}`})))},
+      {label: "Forecast", get: (e) => h("span", {}, h("span", {class: "forecast-no", style: {color: lineColor(forecasts.indexOf(e.DataSource.ForecastArn || ""))},
+        text: `#${forecasts.indexOf(e.DataSource.ForecastArn || "") + 1} `}), valueNode("ForecastArn", e.DataSource.ForecastArn, 0))},
+      {label: "Evaluated", get: (e) => fmtTime(e.EvaluationTime)},
+      {label: "Message", get: (e) => h("span", {class: "small" + (e.State === "FAILURE" ? " error" : ""),
+        text: [e.Message, e.PredictorEvent && e.PredictorEvent.Detail ? `predictor event: ${e.PredictorEvent.Detail}` : null]
+          .filter(Boolean).join(" · ")})},
+    ], evals.slice().reverse(), {class: "compact evaluations"}));
+  }
+
+  const LINE_COLORS = ["#2563eb", "#0f766e", "#7c3aed", "#db2777", "#0891b2", "#65a30d"];
+  function lineColor(i) { return LINE_COLORS[i % LINE_COLORS.length]; }
+
+  // One line per evaluated forecast (its windows grow as actuals arrive), named by number only:
+  // no data reaches Plotly as text.
+  function plotMonitor(d, metric, forecasts) {
+    const el = $("mon-plot");
+    el.hidden = false;
+    const end = (e) => e.WindowEnd ?? e.EvaluationTime;
+    const traces = forecasts.map((arn, i) => {
+      const points = d.Evaluations.filter((e) => (e.DataSource.ForecastArn || "") === arn &&
+        e.Metrics[metric] !== null && e.Metrics[metric] !== undefined);
+      return {x: points.map((e) => isoOf(end(e))), y: points.map((e) => e.Metrics[metric]), type: "scatter",
+        mode: "lines+markers", name: `realised, forecast #${i + 1}`, line: {color: lineColor(i), width: 2.2}, marker: {size: 7}};
+    });
+    const base = d.Baseline[metric];
+    if (base !== null && base !== undefined) {
+      const x0 = Math.min(...d.Evaluations.map((e) => e.WindowStart ?? end(e)));
+      const x1 = Math.max(...d.Evaluations.map(end));
+      traces.push({x: [isoOf(x0), isoOf(x1)], y: [base, base], type: "scatter", mode: "lines",
+        name: "baseline (backtest)", line: {color: COLORS.mean, width: 2, dash: "dash"}});
+    }
+    $("mon-title").classList.remove("muted");
+    $("mon-title").textContent = `${metric} per evaluation window (at its end) · ` +
+      (base !== null && base !== undefined ? `backtest baseline ${fmtNum(base, 4)} (dashed)` : "no baseline value for this metric");
+    draw(el, traces, []);
+  }
+
   // -- wiring -----------------------------------------------------------------------------------
   function debounce(fn, ms) { let t; return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); }; }
 
@@ -572,6 +841,11 @@
     $("ag-by").addEventListener("change", (e) => { state.aggregate.by = e.target.value; state.aggregate.value = ""; loadAggregate(true); });
     $("ag-value").addEventListener("change", (e) => { state.aggregate.value = e.target.value; loadAggregate(false); });
     $("ag-history").addEventListener("change", () => loadAggregate(false));
+    $("runs-group").addEventListener("change", (e) => { state.runs.group = e.target.value; loadRuns(); });
+    $("mon-monitor").addEventListener("change", (e) => { state.monitoring.monitor = e.target.value;
+      state.monitoring.metric = null; loadMonitoring(true); });
+    $("mon-metric").addEventListener("change", (e) => { state.monitoring.metric = e.target.value;
+      if (state.monitoring.data) renderMonitoring(state.monitoring.data); });
     document.addEventListener("visibilitychange", () => { if (!document.hidden) poll(); });
   }
 
