@@ -24,6 +24,8 @@ HEALTHY = ["seasonal", "trend", "intermittent"]
 # Small settings for models whose defaults train for long (deep nets on CPU).
 FAST_PARAMS: dict[str, dict] = {
     "DeepAR": {"epochs": 2, "num_batches_per_epoch": 10, "num_samples": 50},
+    "TFT": {"epochs": 2, "num_batches_per_epoch": 10, "hidden_dim": 16, "variable_dim": 8},
+    "Prophet": {"uncertainty_samples": 200},
 }
 
 
@@ -73,9 +75,15 @@ def test_algorithm_arns() -> None:
     assert model_name_for_arn("arn:aws:forecast:::algorithm/ETS") == "ETS"
     assert model_name_for_arn("arn:aws:forecast:::algorithm/NPTS") == "NPTS"
     assert "arn:aws:forecast:::algorithm/ARIMA" in supported_algorithm_arns()
-    for missing in ("CNN-QR", "Prophet", "Nope"):
+    for missing in ("CNN-QR", "Nope"):
         with pytest.raises(InvalidInputError, match="algorithm/ETS"):
             model_name_for_arn(f"arn:aws:forecast:::algorithm/{missing}")
+    # Prophet: the model when its extra is installed, else an error naming the extra
+    if "Prophet" in model_names():
+        assert model_name_for_arn("arn:aws:forecast:::algorithm/Prophet") == "Prophet"
+    else:
+        with pytest.raises(InvalidInputError, match="prophet"):
+            model_name_for_arn("arn:aws:forecast:::algorithm/Prophet")
 
 
 def test_load_rejects_foreign_file(tmp_path: Path) -> None:

@@ -54,6 +54,22 @@ def _related(panel: pd.DataFrame, horizon: int, future_value: float = 0.0) -> pd
     return pd.concat(rows, ignore_index=True)
 
 
+def _promo_panel(horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The panel with a promo flag that lifts the target by 20, and the flag as related."""
+    panel = _panel()
+    rel = _related(panel, horizon)
+    panel = panel.merge(rel, on=["item_id", "timestamp"])
+    panel["target"] += 20 * panel.pop("promo")
+    return panel, rel
+
+
+def _static_with_new() -> pd.DataFrame:
+    """Item metadata of the six items plus "new", which has no history (group b: items 3-6)."""
+    return pd.DataFrame({"item_id": [f"i{k}" for k in range(6)] + ["new"],
+                         "group": ["a", "a", "a", "b", "b", "b", "b"],
+                         "size": [1.0, 2, 3, 4, 5, 6, 7]})
+
+
 @pytest.fixture(scope="module")
 def ctx() -> ModelContext:
     return ModelContext(freq="D", season_length=7, horizon=7, seed=3)
@@ -134,10 +150,7 @@ def test_fresh_process_predicts_identically(fitted: Forecaster, tmp_path: Path) 
 def test_related_covariates_are_used(ctx: ModelContext) -> None:
     from forecasthub.models.deepar import DeepAR
 
-    panel = _panel()
-    rel = _related(panel, ctx.horizon)
-    panel = panel.merge(rel, on=["item_id", "timestamp"])  # promo lifts the target
-    panel["target"] += 20 * panel.pop("promo")
+    panel, rel = _promo_panel(ctx.horizon)
     model = DeepAR(**FAST).fit(panel, ctx, related=rel)
     low = model.predict(future_related=_related(panel, ctx.horizon, 0.0))
     high = model.predict(future_related=_related(panel, ctx.horizon, 1.0))
@@ -150,11 +163,7 @@ def test_related_covariates_are_used(ctx: ModelContext) -> None:
 def test_cold_start_item_gets_a_forecast(ctx: ModelContext) -> None:
     from forecasthub.models.deepar import DeepAR
 
-    panel = _panel()
-    static = pd.DataFrame({"item_id": [f"i{k}" for k in range(6)] + ["new"],
-                           "group": ["a", "a", "a", "b", "b", "b", "b"],
-                           "size": [1.0, 2, 3, 4, 5, 6, 7]})
-    model = DeepAR(**FAST).fit(panel, ctx, static=static)
+    model = DeepAR(**FAST).fit(_panel(), ctx, static=_static_with_new())
     assert model._categories["group"] == ["a", "b"]
     fcst = model.predict()
     check_forecast(fcst, ctx.quantiles, ctx.horizon)

@@ -83,3 +83,19 @@ def test_holiday_flags(promo_data) -> None:
     ctx = ModelContext(freq="D", season_length=7, horizon=7, holidays_country="US")
     fcst = LightGBM(**SMALL).fit(train, ctx).predict()
     assert len(fcst) == 4 * 7
+
+
+def test_series_barely_longer_than_a_season_still_fit() -> None:
+    """Weekly series of 53 points (season 52): the rolling-mean window shrinks to what the
+    history allows instead of leaving no training rows (it used to fail with 'Input data must
+    be 2 dimensional and non empty')."""
+    rng = np.random.default_rng(0)
+    stamps = pd.date_range("2020-01-05", periods=53, freq="W-SUN")
+    train = pd.concat([pd.DataFrame({"item_id": f"i{i}", "timestamp": stamps,
+                                     "target": rng.gamma(2.0, 10.0, stamps.size)})
+                       for i in range(5)], ignore_index=True)
+    ctx = ModelContext(freq="W-SUN", season_length=52, horizon=4)
+    out = LightGBM(**SMALL).fit(train, ctx).predict()
+    assert len(out) == 5 * 4
+    assert np.isfinite(out[["mean", "p10", "p50", "p90"]].to_numpy()).all()
+    assert (out["p10"] <= out["p50"]).all() and (out["p50"] <= out["p90"]).all()

@@ -21,6 +21,7 @@ from forecasthub.api.auth import AuthError, AuthPolicy, is_loopback
 from forecasthub.api.limits import DEFAULT_MAX_BODY, BodyLimitMiddleware, is_aws_request
 from forecasthub.api.workers import WorkerMode, WorkerPool
 from forecasthub.errors import ForecastHubError
+from forecasthub.sagemaker import api as sagemaker_api
 from forecasthub.services.context import Hub
 from forecasthub.settings import Settings, get_settings
 from forecasthub.web import routes as web_routes
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, host: str = "127.0.0.1", wor
     app.include_router(awsjson.router)
     app.include_router(rest.build_router())
     app.include_router(automation.build_router())
+    app.include_router(sagemaker_api.build_router())  # POST /invocations (SageMaker DeepAR)
     app.include_router(dashboard.router)
     app.include_router(web_routes.router)  # GET / (the dashboard); POST / stays AWS JSON
     _add_error_handlers(app)

@@ -42,6 +42,7 @@ LISTS = {
     "explainabilities": "ListExplainabilities",
     "monitors": "ListMonitors",
     "what-if-analyses": "ListWhatIfAnalyses",
+    "hyperparameter-tuning-jobs": "ListHyperParameterTuningJobs",
 }
 # resource type of an ARN -> (Describe operation, its ARN member)
 DESCRIBE = {
@@ -81,7 +82,8 @@ def run(request: Request, operation: str, payload: dict[str, Any]) -> JSONRespon
 
 def family(operation: str) -> str:
     """The OpenAPI tag of an operation: its resource family."""
-    for needle, tag in (("ImportJob", "dataset import jobs"), ("DatasetGroup", "dataset groups"),
+    for needle, tag in (("Tuning", "hyperparameter tuning"),
+                        ("ImportJob", "dataset import jobs"), ("DatasetGroup", "dataset groups"),
                         ("Dataset", "datasets"), ("ExportJob", "exports"), ("Export", "exports"),
                         ("Predictor", "predictors"), ("AccuracyMetrics", "predictors"),
                         ("WhatIf", "what-if"), ("Explainabilit", "explainability"),

@@ -5,10 +5,13 @@ Costs are estimated as ``cost_per_series * n_series * max(1, length / 100)`` sec
 always holds SeasonalNaive (cheap, robust) and the global LightGBM (~2 ms/series); local models
 (Theta, ETS, CES, ARIMA) join only while their estimated cost per window stays within
 ``local_model_budget_s`` (ARIMA only for seasons up to 12); intermittent-demand models join
-when enough series are intermittent. DeepAR joins when the `deep` extra is installed and the
-data suits a global deep model (:data:`DEEP_MIN_SERIES` series, each of typically
-``DEEP_MIN_HORIZONS`` horizons and at least ``DEEP_MIN_LENGTH`` points; Amazon's guidance: DL
-wants >= 300 points and many series) and its estimated cost fits ``local_model_budget_s`` x 4.
+when enough series are intermittent. The deep models (DeepAR, TFT: :data:`DEEP_CANDIDATES`)
+join when the `deep` extra is installed and the data suits a global deep model
+(:data:`DEEP_MIN_SERIES` series, each of typically ``DEEP_MIN_HORIZONS`` horizons and at least
+``DEEP_MIN_LENGTH`` points; Amazon's guidance: DL wants >= 300 points and many series) and each
+one's estimated cost fits ``local_model_budget_s`` x 4; the backtests then decide their weights.
+Prophet is never a default candidate (one Stan fit per series: slow, and it did not pay in our
+measurements, see docs/models.md); name it in ``candidates`` to try it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ ARIMA_MAX_SEASON = 12
 DEEP_MIN_SERIES = 50
 DEEP_MIN_HORIZONS = 5
 DEEP_MIN_LENGTH = 300
+DEEP_CANDIDATES = ("DeepAR", "TFT")  # global GluonTS networks, tried under the same rule
 
 
 @dataclass(frozen=True)
@@ -104,14 +108,16 @@ def default_candidates(
         out["Croston"] = _with_jobs("Croston", config.n_jobs)
         out["NPTS"] = create_model("NPTS")
     if deep_suits(profile, ctx):
-        deepar = create_model("DeepAR", n_jobs=config.n_jobs)
-        if estimated_cost(deepar, profile, ctx) <= 4 * config.local_model_budget_s:
-            out["DeepAR"] = deepar
+        for name in DEEP_CANDIDATES:
+            deep = create_model(name, n_jobs=config.n_jobs)
+            if estimated_cost(deep, profile, ctx) <= 4 * config.local_model_budget_s:
+                out[name] = deep
     return out
 
 
 def deep_suits(profile: DataProfile, ctx: ModelContext) -> bool:
-    """Whether the default set should try DeepAR (deep extra installed, data big enough)."""
+    """Whether the default set should try the deep models (deep extra installed, data big
+    enough)."""
     return (deep_models_available()
             and profile.n_series >= DEEP_MIN_SERIES
             and profile.mean_length >= max(DEEP_MIN_HORIZONS * ctx.horizon, DEEP_MIN_LENGTH))

@@ -46,6 +46,8 @@ class AutoMLResult:
     fallbacks: list[FallbackRecord] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # items with metadata but no history and the model(s) serving them (automl.coldstart)
+    cold_start: dict[str, Any] | None = None
 
     def leaderboard(self) -> pd.DataFrame:
         """SUMMARY metrics per model, best first on the optimization metric."""

@@ -23,6 +23,7 @@ from forecasthub.automl.backtest import (
     run_backtests,
 )
 from forecasthub.automl.candidates import resolve_candidates
+from forecasthub.automl.coldstart import cold_items, cold_start_record
 from forecasthub.automl.config import AutoMLConfig, Progress
 from forecasthub.automl.ensemble import WeightedEnsemble
 from forecasthub.automl.objective import Objective
@@ -109,6 +110,7 @@ def run_automl(
         model_name, predictor = next(iter(ensemble.members.items()))
     report("forecast", len(candidates), n_series)
     forecast = predictor.predict(related)
+    cold_start = cold_start_record(predictor, cold_items(train, static))
     timings["total"] = time.monotonic() - started
     report("done", len(candidates), n_series)
     metrics, item_metrics = _metrics(forecasts, ctx.quantiles)
@@ -118,6 +120,7 @@ def run_automl(
         metrics=metrics, item_metrics=item_metrics, backtest_forecasts=forecasts,
         weights=weights, series_weights=series_w, shrinkage=selection.shrinkage, spread=spread,
         fallbacks=bt.fallbacks + ensemble.records, skipped=bt.skipped, timings=timings,
+        cold_start=cold_start,
     )
 
 
@@ -180,9 +183,7 @@ def _cold_start_member(
 ) -> tuple[str, ...]:
     """The best global candidate, kept for items that have metadata but no history, when no
     global candidate made it into the weights."""
-    if static is None or ITEM_ID not in static.columns:
-        return ()
-    cold = set(static[ITEM_ID].astype(str)) - set(train[ITEM_ID].astype(str))
+    cold = cold_items(train, static)
     global_names = [i for i, n in enumerate(names) if candidates[n].is_global]
     if not cold or not global_names or any(names[i] in weights for i in global_names):
         return ()

@@ -32,6 +32,7 @@ class PredictorConfig:
     time_budget_seconds: float | None = None
     time_alignment_boundary: dict[str, Any] | None = None
     is_auto: bool = True
+    training_parameters: dict[str, Any] = field(default_factory=dict)  # typed, legacy only
 
     @property
     def quantiles(self) -> tuple[float, ...]:
@@ -128,6 +129,7 @@ def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_field
     if req.get("PerformHPO"):
         raise InvalidInputError("PerformHPO applies to Deep_AR_Plus and CNN-QR, which are not available yet")
     algorithm = None if auto_ml else model_name_for_arn(arn)
+    training_parameters = _training_parameters(algorithm, req.get("TrainingParameters"))
     input_config = req.get("InputDataConfig") or {}
     if not input_config.get("DatasetGroupArn"):
         raise InvalidInputError("InputDataConfig.DatasetGroupArn is required")
@@ -153,8 +155,20 @@ def parse_legacy_predictor(req: dict[str, Any], target_field: str, related_field
         dimensions=list(feat.get("ForecastDimensions") or []), optimization_metric=metric,
         backtest_windows=windows, backtest_offset=evaluation.get("BackTestWindowOffset"),
         attribute_configs=attribute_configs, holidays_country=country, algorithm=algorithm,
-        is_auto=False,
+        is_auto=False, training_parameters=training_parameters,
     )
+
+
+def _training_parameters(algorithm: str | None, values: Any) -> dict[str, Any]:
+    """TrainingParameters ({name: "value"}) -> typed values the model is built with; unknown
+    names and bad values are errors naming them (forecasthub.tuning.hyperparameters)."""
+    if algorithm is None or not values:
+        return {}
+    from forecasthub.tuning.hyperparameters import build_model, parse_parameters
+
+    params = parse_parameters(algorithm, values, "TrainingParameters")
+    build_model(algorithm, params)  # the adapter's own checks, before any training
+    return params
 
 
 def periods_between(first: Any, last: Any, frequency: str) -> int:

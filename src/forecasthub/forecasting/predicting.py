@@ -74,10 +74,26 @@ def make_forecast(store: Any, name: str, config: PredictorConfig, artifact_key: 
                       **{c: predictions[c].to_numpy() for c in columns}}),
     ], how="horizontal").sort([*panel.key_columns, "date"])
     key = f"forecasts/{name}/{uuid.uuid4().hex[:12]}"
+    cold_start = _cold_start(model, panel.cold_start, predictions)
     with store.version(key) as staging:
         frame.write_parquet(staging / FORECAST_FILE, row_group_size=ROW_GROUP, statistics=True)
+        (staging / META_FILE).write_text(json.dumps({"ColdStart": cold_start}, indent=1))
     progress.update(stage="done", done=3)
     summary = {"key_columns": panel.key_columns, "series": int(frame.select(panel.key_columns).n_unique()),
                "rows": frame.height, "refitted": refitted, "cold_start": len(panel.cold_start),
+               "ColdStart": cold_start,
                "start": str(frame["date"].min()), "end": str(frame["date"].max())}
     return key, summary
+
+
+def _cold_start(model: Any, cold: list[str], predictions: Any) -> dict[str, Any] | None:
+    """The forecast's ``ColdStart`` record: the cold-start items it holds and the model(s)
+    that served them (:mod:`forecasthub.automl.coldstart`)."""
+    from forecasthub.automl.coldstart import cold_start_record
+
+    served = sorted(set(cold) & set(predictions[ITEM_ID].unique()))
+    record = cold_start_record(model, served or cold)
+    if record is not None and not served:
+        record.update(Model=None, Weights={}, Reason="the cold-start items are not in this "
+                      "forecast (no global model in the predictor, or not selected)")
+    return record

@@ -87,7 +87,14 @@ def train_predictor(store: Any, name: str, config: PredictorConfig, datasets: Da
     automl = AutoMLConfig(n_windows=_windows(config, panel), window_offset=config.backtest_offset,
                           optimization_metric=config.optimization_metric,
                           time_limit_s=config.time_budget_seconds, progress=on_progress)
-    if config.algorithm:
+    if config.algorithm and config.training_parameters:  # CreatePredictor TrainingParameters
+        from forecasthub.tuning.hyperparameters import build_model
+
+        model = build_model(config.algorithm, config.training_parameters, panel.target, ctx)
+        automl.candidates, automl.ensemble, automl.per_series_weights = (
+            {config.algorithm: model}, False, False)
+        result = run_automl(panel.target, ctx, panel.related, panel.static, automl)
+    elif config.algorithm:
         result = run_single_algorithm(panel.target, ctx, config.algorithm, panel.related,
                                       panel.static, automl)
     else:
@@ -96,7 +103,8 @@ def train_predictor(store: Any, name: str, config: PredictorConfig, datasets: Da
     key = f"predictors/{name}/{uuid.uuid4().hex[:12]}"
     meta = {"versions": versions, "item_field": panel.item_field, "dimensions": panel.dimensions,
             "cold_start": panel.cold_start, "model_name": result.model_name,
-            "history_end": panel.last_timestamp.isoformat()}
+            "history_end": panel.last_timestamp.isoformat(),
+            "ColdStart": result.cold_start}  # which model serves the cold-start items
     with store.version(key) as staging:
         result.predictor.save(staging / MODEL_FILE)
         backtest_values(result, panel).write_parquet(staging / BACKTEST_VALUES)
@@ -110,6 +118,7 @@ def train_predictor(store: Any, name: str, config: PredictorConfig, datasets: Da
         "fallback_count": len(result.fallbacks), "skipped": result.skipped,
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
         "series": int(panel.target[ITEM_ID].nunique()), "cold_start": len(panel.cold_start),
+        "ColdStart": result.cold_start,
         "windows": len(result.windows),
         "seconds": round(time.monotonic() - started, 3),
     }

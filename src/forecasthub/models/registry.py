@@ -21,7 +21,7 @@ _ARN_MODELS: dict[str, str | None] = {
     "ETS": "ETS",
     "ARIMA": "ARIMA",
     "NPTS": "NPTS",
-    "Prophet": None,
+    "Prophet": "Prophet",
     "Deep_AR_Plus": "DeepAR",
     "CNN-QR": None,
 }
@@ -71,8 +71,8 @@ def model_name_for_arn(arn: str) -> str:
     """Our model name for an Amazon Forecast ``AlgorithmArn``."""
     algorithm = arn[len(ARN_PREFIX):] if arn.startswith(ARN_PREFIX) else None
     name = _ARN_MODELS.get(algorithm) if algorithm is not None else None
-    if name is None and algorithm in _REGISTRY:  # our own algorithms by ARN, e.g. .../LightGBM
-        name = algorithm
+    if name is None and (algorithm in _REGISTRY or algorithm in _UNAVAILABLE):
+        name = algorithm  # our own algorithms by ARN, e.g. .../LightGBM, .../TFT
     if name is not None and name in _UNAVAILABLE:
         raise InvalidInputError(
             f"AlgorithmArn {arn!r} needs model {name!r}, not available in this installation; "
@@ -112,19 +112,39 @@ def _register_builtins() -> None:
                 NPTS, LightGBM):
         register(cls)
     _register_deep()
+    _register_prophet()
+
+
+DEEP_MODELS = ("DeepAR", "TFT")  # global GluonTS networks of the `deep` extra
 
 
 def _register_deep() -> None:
-    """DeepAR only when the `deep` extra (torch, gluonts[torch], lightning) imports."""
+    """DeepAR and TFT only when the `deep` extra (torch, gluonts[torch], lightning) imports."""
     from forecasthub.models.gluonts_common import DEEP_EXTRA_HINT, deep_available
 
     if deep_available():
         from forecasthub.models.deepar import DeepAR
+        from forecasthub.models.tft import TFT
 
-        register(DeepAR)
-        _UNAVAILABLE.pop("DeepAR", None)
+        for cls in (DeepAR, TFT):
+            register(cls)
+            _UNAVAILABLE.pop(cls.name, None)
     else:
-        _UNAVAILABLE["DeepAR"] = DEEP_EXTRA_HINT
+        for name in DEEP_MODELS:
+            _UNAVAILABLE[name] = DEEP_EXTRA_HINT
+
+
+def _register_prophet() -> None:
+    """Prophet only when the `prophet` extra (prophet + cmdstanpy) is installed."""
+    from forecasthub.models.prophet import PROPHET_EXTRA_HINT, prophet_available
+
+    if prophet_available():
+        from forecasthub.models.prophet import Prophet
+
+        register(Prophet)
+        _UNAVAILABLE.pop("Prophet", None)
+    else:
+        _UNAVAILABLE["Prophet"] = PROPHET_EXTRA_HINT
 
 
 def deep_models_available() -> bool:

@@ -117,12 +117,14 @@ class LightGBM(Forecaster):
             return [LocalStandardScaler()]
         return [Differences([max(ctx.season_length, 1)]), LocalStandardScaler()]
 
-    def _lag_transforms(self, ctx: ModelContext) -> dict[int, list[Any]]:
+    def _lag_transforms(self, ctx: ModelContext, reach: int) -> dict[int, list[Any]]:
+        """A rolling mean over the last season (shortened to ``reach`` so short series keep
+        training rows) and, when series hold five seasons, a seasonal rolling mean."""
         from mlforecast.lag_transforms import RollingMean, SeasonalRollingMean
 
         m = max(ctx.season_length, 1)
-        out: dict[int, list[Any]] = {1: [RollingMean(window_size=m)]}
-        if m > 1:
+        out: dict[int, list[Any]] = {1: [RollingMean(window_size=max(min(m, reach), 1))]}
+        if m > 1 and m * 5 <= reach:
             out[m] = [SeasonalRollingMean(season_length=m, window_size=4)]
         return out
 
@@ -185,8 +187,7 @@ class LightGBM(Forecaster):
         reach = max(typical // 2, 1)
         lags = [lag for lag in (self.lags or default_lags(ctx.season_length, ctx.horizon))
                 if lag <= reach] or [1]
-        transforms = {lag: tfms for lag, tfms in self._lag_transforms(ctx).items()
-                      if lag * 5 <= reach or lag == 1}
+        transforms = self._lag_transforms(ctx, reach)
         mlf = MLForecast(
             models=self._regressors(ctx),
             freq=ctx.freq,
