@@ -190,3 +190,36 @@ def test_ensembles_answer_with_their_gluonts_member_or_refuse(trained_home: Trai
     model, algorithm = _unwrap(mixed, "auto")
     assert algorithm == "DeepAR" and model._state is not None
     hub.close()
+
+
+def test_tft_answers_on_the_instances_scale(trained_home: TrainedHome) -> None:
+    """TFT trains on series divided by their level; batch inference must scale back, so a
+    series of thousands gets a forecast of thousands (a quantile model: no sample paths)."""
+    deepar(trained_home)
+    from forecasthub.client import Client
+    from forecasthub.services.context import Hub
+
+    client = Client(trained_home.settings)
+    client.create_predictor(
+        PredictorName="tft", wait=True, ForecastHorizon=HORIZON,
+        InputDataConfig={"DatasetGroupArn": client.hub.arn("dataset-group", trained_home.group)},
+        FeaturizationConfig={"ForecastFrequency": "D"},
+        AlgorithmArn="arn:aws:forecast:::algorithm/TFT",
+        TrainingParameters={"epochs": "1", "num_batches_per_epoch": "3", "hidden_dim": "8",
+                            "variable_dim": "4", "num_heads": "2"})
+    client.close()
+    hub = Hub(trained_home.settings)
+    engine = Engine(load_predictor(hub, "tft"))
+    objs = instances(2, nan_at=None)
+    for obj in objs:
+        obj["target"] = [1000.0 * v for v in obj["target"]]
+    config = {"output_types": ["mean", "quantiles"], "quantiles": ["0.1", "0.5", "0.9"]}
+    predictions = invoke(engine, {"instances": objs, "configuration": config})["predictions"]
+    for obj, prediction in zip(objs, predictions, strict=True):
+        check_prediction(prediction, horizon=HORIZON, output_types=["mean", "quantiles"],
+                         quantiles=["0.1", "0.5", "0.9"])
+        level = np.nanmean(np.abs(np.array(obj["target"], dtype=float)))
+        assert 0.2 * level < np.mean(prediction["quantiles"]["0.5"]) < 5 * level
+    with pytest.raises(InvalidInputError, match="not sample paths"):
+        invoke(engine, {"instances": objs[:1], "configuration": FULL})
+    hub.close()

@@ -327,7 +327,7 @@ class Engine:
         from forecasthub.models.gluonts_common import quiet, seeded
 
         model, h = self.model, self.horizon
-        entries = []
+        entries, scales = [], []
         for k, series in enumerate(instances):
             related = None
             if model._related_cols:
@@ -336,8 +336,11 @@ class Engine:
                 std = np.asarray(model._rel_std, dtype=float)[:, None]
                 related = np.nan_to_num((series.dynamic_feat - mean) / std).astype(np.float32)
             start = pd.Timestamp(series.start)
-            entry = model._entry(f"__sagemaker_instance_{k}", series.target.astype(np.float32),
-                                 start, related, len(series.target) + h)
+            name = f"__sagemaker_instance_{k}"
+            entry = model._entry(name, series.target.astype(np.float32), start, related,
+                                 len(series.target) + h)
+            # models trained on scaled targets (TFT) see the instance divided by its level
+            scales.append(float(model._scale_of(name, series.target)))
             if model._cat_cols:
                 assert series.cat is not None
                 entry["feat_static_cat"] = np.asarray(
@@ -356,11 +359,11 @@ class Engine:
                                  f"{e}") from e
         nonneg = bool(getattr(model, "_nonneg", False))
         out = []
-        for forecast in forecasts:
+        for forecast, scale in zip(forecasts, scales, strict=True):
             samples = getattr(forecast, "samples", None)
             if samples is not None:
-                paths = np.nan_to_num(np.asarray(samples, dtype=float), nan=0.0, posinf=0.0,
-                                      neginf=0.0)[:, :h]
+                paths = np.nan_to_num(np.asarray(samples, dtype=float) * scale, nan=0.0,
+                                      posinf=0.0, neginf=0.0)[:, :h]
                 if nonneg:
                     paths = np.maximum(paths, 0.0)
                 mean = paths.mean(axis=0)
@@ -372,8 +375,8 @@ class Engine:
                                             "forecasts quantiles, not sample paths; ask for "
                                             "output_types mean and quantiles")
                 paths = None
-                mean = np.asarray(forecast.mean, dtype=float)[:h]
-                quantiles = {key: np.asarray(forecast.quantile(q), dtype=float)[:h]
+                mean = np.asarray(forecast.mean, dtype=float)[:h] * scale
+                quantiles = {key: np.asarray(forecast.quantile(q), dtype=float)[:h] * scale
                              for key, q in zip(config.quantiles, config.quantile_values,
                                                strict=True)}
                 if nonneg:
