@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, from the CPU wheel (otherwise the deep extra pulls CUDA packages)
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,s3,postgres,ray,deep]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,s3,postgres,ray,deep,prophet]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,10 +1,12 @@
-"""DeepAR (GluonTS, PyTorch, CPU) against ETS and the AutoML ensemble: accuracy and seconds.
+"""DeepAR and TFT (GluonTS, PyTorch, CPU) against ETS, Prophet and the AutoML ensemble:
+accuracy and seconds.
 
 Datasets: M4 Hourly (414 series, horizon 48; loader of ``accuracy_m4_hourly``) and the Amazon
 Forecast electricity sample (3 clients, hourly; the last 24 hours are the test).
 
     .venv/bin/python benchmarks/deep.py --dataset m4 --models DeepAR,SeasonalNaive
-    .venv/bin/python benchmarks/deep.py --dataset electricity --models DeepAR,ETS,AutoML
+    .venv/bin/python benchmarks/deep.py --dataset electricity --models DeepAR,TFT,ETS,AutoML
+    .venv/bin/python benchmarks/deep.py --device gpu ...   # on a machine with a GPU
 """
 
 from __future__ import annotations
@@ -50,13 +52,13 @@ def runner(name: str, ctx: ModelContext, args: argparse.Namespace
             print(f"  AutoML weights {result.weights}")
             assert result.forecast is not None
             return result.forecast
-        params = {}
-        if name == "DeepAR":
+        params: dict = {}
+        if name in ("DeepAR", "TFT"):
             params = {"epochs": args.epochs, "num_batches_per_epoch": args.batches,
-                      "n_jobs": args.n_jobs}
+                      "n_jobs": args.n_jobs, "device": args.device}
         model = create_model(name, **params).fit(train, ctx)
-        if name == "DeepAR":
-            print(f"  DeepAR epochs run {model.epochs_run}, "
+        if name in ("DeepAR", "TFT"):
+            print(f"  {name} epochs run {model.epochs_run}, "
                   f"best val loss {model.best_val_loss}")
         return model.predict()
 
@@ -72,6 +74,7 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--windows", type=int, default=2)
     parser.add_argument("--time-limit", type=float, default=300.0)
+    parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if args.dataset == "m4":
