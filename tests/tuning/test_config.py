@@ -268,3 +268,55 @@ def test_every_listed_hyperparameter_is_an_adapter_argument() -> None:
         passes_through = any(p.kind is p.VAR_KEYWORD for p in params.values())
         for hp in listed:
             assert hp.arg in params or passes_through, (algorithm, hp.name)
+
+
+def test_data_described_the_sagemaker_way() -> None:
+    """Without DataConfig: DeepAR's prediction_length / time_freq and the train channel."""
+    req = _req()
+    definition = req["TrainingJobDefinition"]
+    del definition["DataConfig"]
+    definition["StaticHyperParameters"].update({"prediction_length": "14", "time_freq": "1H"})
+    definition["InputDataConfig"] = [
+        {"ChannelName": "test", "DataSource": {"S3DataSource": {"S3Uri": "s3://b/test"}}},
+        {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3Uri": GROUP}}}]
+    definition.update({"RoleArn": "arn:aws:iam::0:role/r", "StoppingCondition": {},
+                       "ResourceConfig": {"InstanceType": "ml.c5.xlarge", "InstanceCount": 1}})
+    config = parse_tuning_request(req)
+    assert (config.data.dataset_group_arn, config.data.horizon, config.data.frequency) == \
+        (GROUP, 14, "H")
+    assert config.data.forecast_types == ["0.1", "0.5", "0.9"]
+    assert "time_freq" not in config.static and "prediction_length" not in config.static
+    by_name = _with(req, ["TrainingJobDefinition", "InputDataConfig", 1, "DataSource",
+                          "S3DataSource", "S3Uri"], "forecasthub://dataset-group/daily")
+    assert parse_tuning_request(by_name).data.dataset_group_arn == "daily"  # ARN made by the service
+    for raw, ours in (("D", "D"), ("W", "W"), ("5min", "5min"), ("15T", "15min"), ("2h", "2H"),
+                      ("M", "M")):
+        assert hps.forecast_frequency(raw, "X") == ours
+    for path, value, message in (
+            (["TrainingJobDefinition", "StaticHyperParameters", "time_freq"], "W-SUN",
+             "time_freq 'W-SUN' is not a frequency"),
+            (["TrainingJobDefinition", "StaticHyperParameters", "time_freq"], "90min",
+             "min takes a multiple from 1 to 59"),
+            (["TrainingJobDefinition", "StaticHyperParameters", "prediction_length"], None,
+             "TrainingJobDefinition.DataConfig is required, or else"),
+            (["TrainingJobDefinition", "InputDataConfig"], [], "needs a 'train' channel"),
+            (["TrainingJobDefinition", "InputDataConfig", 1, "DataSource", "S3DataSource",
+              "S3Uri"], "s3://bucket/train/", "got 's3://bucket/train/'")):
+        with pytest.raises(InvalidInputError, match=message):
+            parse_tuning_request(_with(req, path, value))
+
+    from forecasthub.models.registry import deep_models_available
+
+    if not deep_models_available():  # building the DeepAR model needs the deep extra
+        return
+    deepar = _with(req, ["TrainingJobDefinition", "AlgorithmSpecification"], {
+        "TrainingImage": "522234722520.dkr.ecr.us-east-1.amazonaws.com/forecasting-deepar:1",
+        "TrainingInputMode": "File"})
+    deepar["TrainingJobDefinition"]["StaticHyperParameters"] = {
+        "prediction_length": "14", "time_freq": "H", "epochs": "1"}
+    deepar["HyperParameterTuningJobConfig"]["ParameterRanges"] = {
+        "IntegerParameterRanges": [{"Name": "num_cells", "MinValue": "4", "MaxValue": "8"}]}
+    assert parse_tuning_request(deepar).algorithm == "DeepAR"
+    with pytest.raises(InvalidInputError, match="is not SageMaker's DeepAR image"):
+        parse_tuning_request(_with(deepar, ["TrainingJobDefinition", "AlgorithmSpecification",
+                                            "TrainingImage"], "my/image:latest"))

@@ -36,7 +36,9 @@ from forecasthub.services.context import Hub
 log = logging.getLogger(__name__)
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-SIGNING_SERVICE = "forecast"  # the signing name of both the forecast and forecastquery clients
+# the signing names of boto3's forecast and forecastquery clients, and of its sagemaker and
+# sagemaker-runtime clients
+SIGNING_SERVICES = ("forecast", "sagemaker")
 MAX_SKEW = timedelta(minutes=15)
 AMZ_DATE = "%Y%m%dT%H%M%SZ"
 REGION_RE = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -164,11 +166,12 @@ class AuthPolicy:
     def _verify_sigv4(self, req: Incoming, authorization: str) -> str:
         fields = parse_authorization(authorization)
         key_id, date, region, service, terminator = fields.scope
-        if terminator != "aws4_request" or service != SIGNING_SERVICE or not REGION_RE.match(region):
+        if terminator != "aws4_request" or service not in SIGNING_SERVICES \
+                or not REGION_RE.match(region):
             raise AuthError(
                 "IncompleteSignatureException",
-                f"Credential scope must be <AccessKeyId>/<yyyyMMdd>/<region>/{SIGNING_SERVICE}/"
-                "aws4_request",
+                "Credential scope must be <AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request "
+                f"with service {' or '.join(SIGNING_SERVICES)}",
             )
         amz_date = req.header("x-amz-date")
         if not amz_date:
@@ -211,7 +214,7 @@ class AuthPolicy:
         if secret is None:
             raise AuthError("UnrecognizedClientException",
                             "The security token included in the request is invalid.")
-        expected = compute_signature(req, signed, key_id, secret, region, amz_date)
+        expected = compute_signature(req, signed, key_id, secret, region, amz_date, service)
         if not hmac.compare_digest(expected, fields.signature):
             raise AuthError(
                 "InvalidSignatureException",
@@ -254,8 +257,9 @@ def parse_authorization(value: str) -> AuthorizationFields:
 class _ReceivedRequestSigner(SigV4Auth):
     """botocore's SigV4 signer, told to sign exactly the headers the client said it signed."""
 
-    def __init__(self, credentials: Credentials, region: str, signed: Mapping[str, list[str]]) -> None:
-        super().__init__(credentials, SIGNING_SERVICE, region)
+    def __init__(self, credentials: Credentials, service: str, region: str,
+                 signed: Mapping[str, list[str]]) -> None:
+        super().__init__(credentials, service, region)
         self._signed = signed
 
     def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:  # noqa: ARG002
@@ -267,8 +271,8 @@ class _ReceivedRequestSigner(SigV4Auth):
 
 
 def compute_signature(req: Incoming, signed: Sequence[str], key_id: str, secret: str, region: str,
-                      amz_date: str) -> str:
-    signer = _ReceivedRequestSigner(Credentials(key_id, secret), region,
+                      amz_date: str, service: str = "forecast") -> str:
+    signer = _ReceivedRequestSigner(Credentials(key_id, secret), service, region,
                                     {name: req.all(name) for name in signed})
     headers = {}
     declared = req.header("x-amz-content-sha256")

@@ -1,9 +1,11 @@
-"""Amazon Forecast's wire protocol: AWS JSON 1.1 on ``POST /``, so boto3's ``forecast`` and
-``forecastquery`` clients work with ``endpoint_url=``.
+"""The AWS JSON 1.1 protocol on ``POST /``, so boto3's ``forecast``, ``forecastquery`` and
+``sagemaker`` clients work with ``endpoint_url=``.
 
-The operation comes from ``X-Amz-Target`` (``AmazonForecast.<Op>`` or
-``AmazonForecastRuntime.<Op>``); errors are ``{"__type": <ExceptionName>, "message": ...}``,
-which botocore turns into ``client.exceptions.<ExceptionName>``.
+The operation comes from ``X-Amz-Target``: ``AmazonForecast.<Op>``, ``AmazonForecastRuntime.<Op>``
+or ``SageMaker.<Op>``, each answering only the operations of that client's botocore model
+(SageMaker: the hyperparameter tuning jobs). Errors are ``{"__type": <ExceptionName>, "message":
+...}``, which botocore turns into ``client.exceptions.<ExceptionName>``; SageMaker's calls get
+SageMaker's names (``ResourceNotFound``, ``ResourceInUse``, ``ValidationException``).
 """
 
 from __future__ import annotations
@@ -18,16 +20,22 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from forecasthub.api.auth import AuthError, AuthPolicy, Incoming
-from forecasthub.api.dispatch import RUNTIME_OPERATIONS, call_operation, parse_body
+from forecasthub.api.dispatch import call_operation, parse_body, service_operations
 from forecasthub.api.limits import AWS_JSON
 from forecasthub.errors import ForecastHubError
 from forecasthub.services.context import Hub
-from forecasthub.services.operations import OPERATIONS
 
 log = logging.getLogger(__name__)
 
-FORECAST_PREFIX = "AmazonForecast."
-RUNTIME_PREFIX = "AmazonForecastRuntime."
+# X-Amz-Target prefix -> boto3 client (botocore service model)
+TARGET_PREFIXES = {"AmazonForecast": "forecast", "AmazonForecastRuntime": "forecastquery",
+                   "SageMaker": "sagemaker"}
+# our error names -> SageMaker's (its model's ResourceNotFound, ResourceInUse ...)
+SAGEMAKER_ERRORS = {"ResourceNotFoundException": "ResourceNotFound",
+                    "ResourceAlreadyExistsException": "ResourceInUse",
+                    "ResourceInUseException": "ResourceInUse",
+                    "LimitExceededException": "ResourceLimitExceeded",
+                    "InvalidInputException": "ValidationException"}
 AUTH_STATUS = 403
 
 router = APIRouter()
@@ -35,15 +43,9 @@ router = APIRouter()
 
 def resolve_target(target: str | None) -> str | None:
     """The operation an ``X-Amz-Target`` names, or None when this server does not have it."""
-    if not target:
-        return None
-    if target.startswith(RUNTIME_PREFIX):
-        op = target[len(RUNTIME_PREFIX):]
-        return op if op in RUNTIME_OPERATIONS and op in OPERATIONS else None
-    if target.startswith(FORECAST_PREFIX):
-        op = target[len(FORECAST_PREFIX):]
-        return op if op not in RUNTIME_OPERATIONS and op in OPERATIONS else None
-    return None
+    prefix, _, op = (target or "").partition(".")
+    service = TARGET_PREFIXES.get(prefix)
+    return op if service and op in service_operations(service) else None
 
 
 def aws_response(status: int, body: dict[str, Any], request_id: str) -> Response:
@@ -87,7 +89,10 @@ async def aws_json(request: Request) -> Response:
     try:
         result = await run_in_threadpool(call_operation, hub, operation, parse_body(body))
     except ForecastHubError as exc:
-        return aws_error(400, exc.aws_type, exc.message, request_id)
+        aws_type = exc.aws_type
+        if target and target.startswith("SageMaker."):
+            aws_type = SAGEMAKER_ERRORS.get(aws_type, aws_type)
+        return aws_error(400, aws_type, exc.message, request_id)
     except Exception:  # a bug: the client gets no trace, the log gets all of it
         log.exception("%s failed (request %s)", operation, request_id)
         return aws_error(500, "InternalFailure", f"internal error (request {request_id})",

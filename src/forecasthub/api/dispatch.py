@@ -7,14 +7,34 @@ Requests reach the same service functions as the CLI and the Python client, so n
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from forecasthub.errors import InvalidInputError
 from forecasthub.services.context import Hub
 from forecasthub.services.operations import OPERATIONS
 
-# forecastquery's operations (X-Amz-Target prefix AmazonForecastRuntime); all others are forecast's
-RUNTIME_OPERATIONS = frozenset({"QueryForecast", "QueryWhatIfForecast"})
+# SageMaker's operations that forecasthub implements (hyperparameter tuning jobs)
+SAGEMAKER_OPERATIONS = frozenset({
+    "CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob",
+    "ListHyperParameterTuningJobs", "ListTrainingJobsForHyperParameterTuningJob",
+    "StopHyperParameterTuningJob",
+})
+
+
+@cache
+def _model_operations(service: str) -> frozenset[str]:
+    if service == "sagemaker":  # botocore's sagemaker model is large; these are all we have
+        return SAGEMAKER_OPERATIONS
+    import botocore.session
+
+    return frozenset(botocore.session.get_session().get_service_model(service).operation_names)
+
+
+def service_operations(service: str) -> frozenset[str]:
+    """The implemented operations of boto3's ``service`` client (forecast, forecastquery or
+    sagemaker), by botocore's service model."""
+    return _model_operations(service).intersection(OPERATIONS)
 
 
 class BadRequestBody(InvalidInputError):

@@ -94,24 +94,26 @@ def operation_command(operation: str) -> click.Command:
                          help=f"Amazon Forecast's {operation}.", short_help=f"{operation}")
 
 
+def aws_operations() -> dict[str, str]:
+    """verb -> operation, for the implemented operations of botocore's forecast and forecastquery
+    models (tuning jobs, SageMaker's, are `forecasthub tuning ...`)."""
+    from forecasthub.api.dispatch import service_operations
+    from forecasthub.cli.awsstyle import kebab
+
+    return {kebab(op): op
+            for op in service_operations("forecast") | service_operations("forecastquery")}
+
+
 class ForecastHubCLI(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from forecasthub.cli.awsstyle import kebab
-        from forecasthub.services.operations import OPERATIONS
-
-        return sorted(set(super().list_commands(ctx)) | {kebab(op) for op in OPERATIONS})
+        return sorted(set(super().list_commands(ctx)) | set(aws_operations()))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
         if command is not None:
             return command
-        from forecasthub.cli.awsstyle import kebab
-        from forecasthub.services.operations import OPERATIONS
-
-        for operation in OPERATIONS:
-            if kebab(operation) == name:
-                return operation_command(operation)
-        return None
+        operation = aws_operations().get(name)
+        return operation_command(operation) if operation else None
 
 
 @click.group(cls=ForecastHubCLI, context_settings={"help_option_names": ["-h", "--help"]})

@@ -66,6 +66,8 @@ def create_hyper_parameter_tuning_job(hub: Hub, req: Request) -> dict[str, Any]:
     from forecasthub.services.predictors import _check_against_data, _group_fields
 
     config = parse_tuning_request(req)
+    if not config.data.dataset_group_arn.startswith("arn:"):  # forecasthub://dataset-group/<name>
+        config.data.dataset_group_arn = hub.arn("dataset-group", config.data.dataset_group_arn)
     tags = validate_tags(param(req, "Tags"))
     arn = sagemaker_arn(hub, "hyper-parameter-tuning-job", config.name)
     with hub.db.session() as s:

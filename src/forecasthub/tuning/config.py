@@ -19,6 +19,14 @@ Shape (SageMaker's members; ``TrainingJobDefinition.DataConfig`` is forecasthub'
       DataConfig: {DatasetGroupArn, ForecastHorizon, ForecastFrequency, ForecastTypes,
                    ForecastDimensions, BacktestWindowOffset}
 
+Without ``DataConfig`` (boto3's sagemaker client has no such member), the data is described
+SageMaker DeepAR's way: ``StaticHyperParameters`` ``prediction_length`` and ``time_freq`` and the
+``train`` channel of ``InputDataConfig``, whose ``S3DataSource.S3Uri`` is the dataset group's ARN
+or ``forecasthub://dataset-group/<name>``; ForecastTypes are then 0.1, 0.5, 0.9.
+``AlgorithmSpecification.TrainingImage`` naming SageMaker's DeepAR image (``forecasting-deepar``)
+means DeepAR. SageMaker's infrastructure members (RoleArn, OutputDataConfig, ResourceConfig,
+StoppingCondition, TrainingInputMode, other channels ...) are accepted and ignored.
+
 Min/Max values may be strings (as SageMaker sends them) or numbers. Every error names the
 member at fault.
 """
@@ -47,6 +55,8 @@ OBJECTIVE_METRICS = {
     WQL: WQL, WAPE: WAPE, RMSE: RMSE, MASE: MASE, MAPE: MAPE,
 }
 WQL_METRIC_RE = re.compile(r"^test:wQuantileLoss\[(0?\.\d\d?)\]$")
+GROUP_URI = "forecasthub://dataset-group/"
+DATA_MEMBERS = ("prediction_length", "time_freq")
 CFG = "HyperParameterTuningJobConfig"
 TJD = "TrainingJobDefinition"
 
@@ -245,6 +255,32 @@ def parse_data(value: Any) -> DataSettings:
                         forecast_types=types, dimensions=list(dims), backtest_offset=offset)
 
 
+def sagemaker_data(definition: dict[str, Any]) -> DataSettings:
+    """The data settings SageMaker's way: DeepAR's prediction_length and time_freq, and the
+    dataset group in the ``train`` channel (an ARN, or ``forecasthub://dataset-group/<name>``,
+    left as the name)."""
+    from forecasthub.forecasting.config import parse_forecast_types
+
+    static = definition.get("StaticHyperParameters") or {}
+    f = f"{TJD}.StaticHyperParameters"
+    for member in DATA_MEMBERS:
+        if not isinstance(static, dict) or static.get(member) is None:
+            raise InvalidInputError(f"{TJD}.DataConfig is required, or else {f}.prediction_length, "
+                                    f"{f}.time_freq and a 'train' channel in {TJD}.InputDataConfig")
+    horizon = _int(static["prediction_length"], f"{f}.prediction_length", 1, 500)
+    frequency = hps.forecast_frequency(static["time_freq"], f)
+    channels = _list(definition.get("InputDataConfig"), f"{TJD}.InputDataConfig")
+    train = [c for c in channels if isinstance(c, dict) and c.get("ChannelName") == "train"]
+    uri = ((train[0].get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri") \
+        if train else None
+    if not isinstance(uri, str) or not uri.startswith(("arn:", GROUP_URI)) or uri == GROUP_URI:
+        raise InvalidInputError(
+            f"{TJD}.InputDataConfig needs a 'train' channel whose DataSource.S3DataSource.S3Uri "
+            f"is a dataset group ARN or {GROUP_URI}<name>, got {uri!r}")
+    return DataSettings(dataset_group_arn=uri.removeprefix(GROUP_URI), horizon=horizon,
+                        frequency=frequency, forecast_types=parse_forecast_types(None))
+
+
 def _resolve_scaling(given: Any, low: float, high: float, kind: str, field_name: str) -> str:
     if given is None:
         given = "Auto"
@@ -394,11 +430,15 @@ def parse_tuning_request(req: dict[str, Any]) -> TuningConfig:
             raise InvalidInputError(f"{CFG}.{member} is not supported")
     seed = _int(cfg.get("RandomSeed", 0), f"{CFG}.RandomSeed", 0, 2**31 - 1)
 
-    data = parse_data(definition.get("DataConfig"))
+    data = parse_data(definition["DataConfig"]) if definition.get("DataConfig") is not None \
+        else sagemaker_data(definition)
     spec = _dict(definition.get("AlgorithmSpecification"), f"{TJD}.AlgorithmSpecification")
-    if spec.get("TrainingImage"):
-        raise InvalidInputError(f"{TJD}.AlgorithmSpecification.TrainingImage is not supported; "
-                                "give AlgorithmName")
+    image = spec.get("TrainingImage")
+    if image and not spec.get("AlgorithmName"):
+        if "forecasting-deepar" not in str(image):
+            raise InvalidInputError(f"{TJD}.AlgorithmSpecification.TrainingImage {image!r} is not "
+                                    "SageMaker's DeepAR image; give AlgorithmName")
+        spec = {**spec, "AlgorithmName": "DeepAR"}
     if spec.get("MetricDefinitions"):
         raise InvalidInputError(f"{TJD}.AlgorithmSpecification.MetricDefinitions is not "
                                 "supported: the objective metrics are built in")

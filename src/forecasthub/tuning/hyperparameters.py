@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +163,9 @@ HYPERPARAMETERS: dict[str, list[Hyperparameter]] = {
 # SageMaker DeepAR names that only restate the data settings, checked against them.
 DATA_SETTINGS = {"prediction_length": "DataConfig.ForecastHorizon",
                  "time_freq": "DataConfig.ForecastFrequency"}
+# SageMaker DeepAR's time_freq (pandas-style: H, 1H, 5min, 5T, D, W, M) -> ForecastFrequency
+TIME_FREQ_RE = re.compile(r"^\s*(\d*)\s*(min|T|H|h|D|d|W|M|Y)\s*$")
+PANDAS_UNITS = {"T": "min", "h": "H", "d": "D"}
 # Names of SageMaker's DeepAR that forecasthub's adapter does not have.
 UNSUPPORTED = {
     "DeepAR": {
@@ -279,6 +283,22 @@ def as_string(value: Any) -> str:
     return str(value)
 
 
+def forecast_frequency(time_freq: Any, field: str) -> str:
+    """SageMaker DeepAR's ``time_freq`` ("H", "1H", "5min", "5T", "D", "W", "M") -> our
+    ForecastFrequency ("H", "5min" ...)."""
+    from forecasthub.data.frequency import parse_frequency
+
+    match = TIME_FREQ_RE.match(str(time_freq))
+    if not match:
+        raise InvalidInputError(f"{field}: time_freq {time_freq!r} is not a frequency such as "
+                                "H, D, W, M or 5min")
+    unit = PANDAS_UNITS.get(match.group(2), match.group(2))
+    try:
+        return str(parse_frequency(match.group(1) + unit))
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{field}: time_freq: {exc.message}") from None
+
+
 def check_data_setting(name: str, raw: Any, horizon: int, frequency: str, field: str) -> None:
     """``prediction_length`` / ``time_freq`` may restate the data settings, not change them."""
     if name == "prediction_length":
@@ -289,7 +309,7 @@ def check_data_setting(name: str, raw: Any, horizon: int, frequency: str, field:
         if not same:
             raise InvalidInputError(f"{field}: prediction_length {raw!r} differs from "
                                     f"DataConfig.ForecastHorizon {horizon}; set the horizon there")
-    elif str(raw).strip().lower() != frequency.lower():
+    elif forecast_frequency(raw, field).lower() != frequency.strip().lower():
         raise InvalidInputError(f"{field}: time_freq {raw!r} differs from "
                                 f"DataConfig.ForecastFrequency {frequency!r}; set it there")
 
