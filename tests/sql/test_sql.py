@@ -150,3 +150,20 @@ def test_a_damaged_file_is_left_out_not_fatal(retail_home) -> None:
     Path(hub.store.path(f"{key}/forecast.parquet")).write_bytes(b"not parquet")
     assert run_query(hub, "SELECT count(*) FROM forecasts").rows == [(0,)]
     assert run_query(hub, "SELECT count(*) > 0 FROM history").rows == [(True,)]
+
+
+def test_cold_start_table(fh, tmp_path) -> None:
+    from tests.sql import flow
+
+    assert run_query(fh.hub, "SELECT count(*) FROM cold_start").rows == [(0,)]
+    predictor, forecast = flow.cold_start_flow(fh, tmp_path / "cold")
+    result = run_query(fh.hub, "SELECT * FROM cold_start")
+    assert result.columns == ["forecast_name", "forecast_arn", "predictor_name", "predictor_arn",
+                              "dataset_group", "item_id", "model", "weights", "items", "reason"]
+    assert result.rows == [("fc", forecast, "lgbm", predictor, "cold", "a_new", "LightGBM",
+                            json.dumps({"LightGBM": 1.0}), 1, None)]
+    # the item's forecast is in the forecasts view, joinable on the ids
+    joined = run_query(fh.hub, "SELECT c.model, count(*) FROM cold_start c JOIN forecasts f "
+                               "USING (forecast_arn, item_id) GROUP BY 1")
+    assert joined.rows == [("LightGBM", 7)]
+    assert "cold_start" in describe_catalog(fh.hub)

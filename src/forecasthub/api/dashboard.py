@@ -123,6 +123,15 @@ def _times(value: Any, key: str = "") -> Any:
     return _epoch_of(value) if key.endswith(("Time", "Datetime")) else value
 
 
+def _cold_start(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A predictor's or forecast's ``ColdStart`` record (automl.coldstart) without its item list."""
+    record = (summary or {}).get("ColdStart")
+    if not isinstance(record, dict) or not record.get("Items"):
+        return None
+    return {"Model": record.get("Model"), "Weights": record.get("Weights") or {},
+            "Items": record.get("Items"), "Reason": record.get("Reason")}
+
+
 def _schema_roles(row: DatasetRow) -> Any:
     from forecasthub.data.schema import Schema, schema_roles
 
@@ -162,6 +171,7 @@ class ForecastData:
                 raise ResourceInUseError(f"forecast {row.name!r} is {row.status}, not ACTIVE")
             self.name, self.arn = row.name, row.arn
             self.key_columns: list[str] = list(row.summary.get("key_columns", []))
+            self.cold_start: dict[str, Any] = dict(row.summary.get("ColdStart") or {})
             self.forecast_key = f"{row.artifact_key}/{FORECAST_FILE}"
             predictor = s.get(PredictorRow, row.predictor_arn)
             self.predictor_name = predictor.name if predictor else None
@@ -317,6 +327,7 @@ def summary(request: Request, _: Auth) -> dict[str, Any]:
                 "Weights": (p.summary or {}).get("weights") or {},
                 "Series": (p.summary or {}).get("series"),
                 "Seconds": (p.summary or {}).get("seconds"),
+                "ColdStart": _cold_start(p.summary),
                 "Created": epoch(p.created_at), "Modified": epoch(p.modified_at),
                 "Job": _job_progress(job),
             })
@@ -338,7 +349,8 @@ def summary(request: Request, _: Auth) -> dict[str, Any]:
                 "DatasetGroup": group_names.get(f.dataset_group_arn), "Types": f.forecast_types,
                 "KeyColumns": keys, "Series": (f.summary or {}).get("series"),
                 "Start": (f.summary or {}).get("start"), "End": (f.summary or {}).get("end"),
-                "AggregateBy": by, "Created": epoch(f.created_at), "Modified": epoch(f.modified_at),
+                "AggregateBy": by, "ColdStart": _cold_start(f.summary),
+                "Created": epoch(f.created_at), "Modified": epoch(f.modified_at),
                 "Job": _job_progress(jobs.get(f.arn)),
             })
     return {"Totals": totals, "DatasetGroups": out_groups, "UngroupedDatasets": ungrouped,
@@ -409,7 +421,26 @@ def series(request: Request, _: Auth,
     page = keys.slice(offset, limit)
     return {"Forecast": data.name, "KeyColumns": data.key_columns, "Total": keys.height,
             "Offset": offset, "Series": page.to_dicts(),
+            "ColdStartItems": _cold_items(data, page[data.item_field].unique().to_list()),
             "NextOffset": offset + limit if offset + limit < keys.height else None}
+
+
+def _cold_items(data: ForecastData, items: list[str]) -> list[str]:
+    """Which of ``items`` are the forecast's cold-start items: those its record lists, and when
+    the record lists only some of them (it keeps 100), those without history."""
+    import polars as pl
+
+    record = data.cold_start
+    listed = set(record.get("ItemIds") or [])
+    cold = {i for i in items if i in listed}
+    rest = [i for i in items if i not in listed]
+    if record.get("Items", 0) > len(listed) and rest and data.tts and data.tts["item"]:
+        item = data.tts["item"]
+        seen = (_scan(data.hub, f"{data.tts['version']}/{DATA_FILE}")
+                .filter(pl.col(item).cast(pl.String).is_in(rest)).select(pl.col(item).cast(pl.String))
+                .unique().collect()[item].to_list())
+        cold.update(set(rest) - set(seen))
+    return sorted(cold)
 
 
 def _history(data: ForecastData, where: Any, points: int, items: Any = None) -> dict[str, Any]:

@@ -24,6 +24,10 @@ Tables (``SELECT * FROM catalog`` lists them):
     the model registry (status, metric, deployed flag).
 ``tuning_trials``
     every hyperparameter tuning trial (:mod:`forecasthub.tuning.results`).
+``cold_start``
+    one row per cold-start item (item metadata, no history) of each ACTIVE forecast, with the
+    model that served it and its weights (JSON text), from the forecast's ``ColdStart`` record
+    (:mod:`forecasthub.automl.coldstart`; it lists at most 100 items, ``items`` counts them all).
 ``monitor_evaluations``, ``monitor_item_accuracy``
     predictor monitoring: realised accuracy per evaluation / per series and evaluation
     (:mod:`forecasthub.monitoring.catalog`).
@@ -35,6 +39,7 @@ them); over ``s3://`` stores they scan pyarrow datasets through the store's file
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -164,9 +169,11 @@ def build_catalog(hub: Any, con: Any) -> Catalog:
                        (p.config or {}).get("optimization_metric"), p.created_at)
                       for p in s.scalars(select(PredictorRow).where(PredictorRow.status == Status.ACTIVE)
                                          .order_by(PredictorRow.created_at)).all()]
+        forecast_rows = s.scalars(select(ForecastRow).where(ForecastRow.status == Status.ACTIVE)
+                                  .order_by(ForecastRow.created_at)).all()
         forecasts = [(f.arn, f.name, f.predictor_arn, f.dataset_group_arn, f.artifact_key, f.created_at)
-                     for f in s.scalars(select(ForecastRow).where(ForecastRow.status == Status.ACTIVE)
-                                        .order_by(ForecastRow.created_at)).all()]
+                     for f in forecast_rows]
+        cold_records = {f.arn: (f.summary or {}).get("ColdStart") for f in forecast_rows}
     group_names = {arn: name for arn, name, _ in groups}
     predictor_names = {p[0]: p[1] for p in predictors}
 
@@ -214,6 +221,7 @@ def build_catalog(hub: Any, con: Any) -> Catalog:
                                   "(SUMMARY/COMPUTED)")
     _model_versions(hub, con, catalog, group_names)
     _tuning_trials(hub, con, catalog)
+    _cold_start(con, catalog, forecasts, cold_records, predictor_names, group_names)
     from forecasthub.monitoring.catalog import add_monitor_tables
 
     add_monitor_tables(hub, con, catalog, group_names)
@@ -304,6 +312,28 @@ def _tuning_trials(hub: Any, con: Any, catalog: Catalog) -> None:
     _table(con, "tuning_trials", trial_rows(hub), COLUMNS)
     catalog.tables["tuning_trials"] = ("hyperparameter tuning trials: parameters (JSON), objective "
                                        "and metrics on the validation window, times, best flag")
+
+
+def _cold_start(con: Any, catalog: Catalog, forecasts: list[tuple[Any, ...]],
+                records: dict[str, Any], predictor_names: dict[str, str],
+                group_names: dict[str, str]) -> None:
+    columns = {"forecast_name": "VARCHAR", "forecast_arn": "VARCHAR", "predictor_name": "VARCHAR",
+               "predictor_arn": "VARCHAR", "dataset_group": "VARCHAR", "item_id": "VARCHAR",
+               "model": "VARCHAR", "weights": "VARCHAR", "items": "BIGINT", "reason": "VARCHAR"}
+    rows = []
+    for arn, name, predictor_arn, group_arn, _key, _created in forecasts:
+        record = records.get(arn)
+        if not isinstance(record, dict):
+            continue
+        common = {"forecast_name": name, "forecast_arn": arn,
+                  "predictor_name": predictor_names.get(predictor_arn, predictor_arn.rsplit("/", 1)[-1]),
+                  "predictor_arn": predictor_arn, "dataset_group": group_names.get(group_arn, ""),
+                  "model": record.get("Model"), "weights": json.dumps(record.get("Weights") or {}),
+                  "items": record.get("Items"), "reason": record.get("Reason")}
+        rows += [{**common, "item_id": str(item)} for item in record.get("ItemIds") or []]
+    _table(con, "cold_start", rows, columns)
+    catalog.tables["cold_start"] = ("cold-start items (metadata, no history) of each ACTIVE "
+                                    "forecast: the model that served them, weights (JSON)")
 
 
 def describe_catalog(hub: Any) -> dict[str, str]:

@@ -79,6 +79,16 @@
     return h("span", {class: cls, text: s});
   }
 
+  // "Cold start: N items served by <Model> (weights ...)" for a ColdStart record, or hidden
+  function showColdStart(el, cs) {
+    el.hidden = !cs;
+    if (!cs) { el.textContent = ""; return; }
+    const n = `${fmtNum(cs.Items)} item${cs.Items === 1 ? "" : "s"}`;
+    const weights = Object.entries(cs.Weights || {}).map(([m, w]) => `${m} ${fmtNum(w, 2)}`).join(", ");
+    el.textContent = cs.Model ? `Cold start: ${n} served by ${cs.Model}` + (weights ? ` (weights ${weights})` : "")
+      : `Cold start: ${n} without a forecast` + (cs.Reason ? ` (${cs.Reason})` : "");
+  }
+
   function progressBar(job) {
     if (!job || !["RUNNING", "PENDING"].includes(job.State)) return null;
     const total = Number(job.Total) || 0, done = Number(job.Done) || 0;
@@ -363,6 +373,7 @@
   function renderAccuracy(p, acc) {
     $("accuracy-card").hidden = false;
     $("accuracy-title").textContent = `· ${p.Name} · optimized for ${acc.OptimizationMetric || ""}`;
+    showColdStart($("accuracy-coldstart"), p.ColdStart);
     const root = clear($("accuracy"));
     if (!acc.Rows.length) { root.append(empty("No backtest metrics.")); return; }
     const best = {};
@@ -447,6 +458,8 @@
     try {
       const res = await api("/dashboard/series", {forecast: ex.forecast, q: ex.q, limit: ex.limit, offset: ex.offset});
       if (seq !== ex.seq) return;
+      showColdStart($("ex-coldstart"), (activeForecasts().find((f) => f.Name === ex.forecast) || {}).ColdStart);
+      const cold = new Set(res.ColdStartItems || []);
       const list = clear($("ex-results"));
       $("ex-count").textContent = res.Total === 0 ? "no matching series"
         : `${fmtNum(res.Offset + 1)}–${fmtNum(res.Offset + res.Series.length)} of ${fmtNum(res.Total)} series`;
@@ -458,7 +471,8 @@
           onclick: (e) => { ex.key = key; for (const b of list.querySelectorAll("button")) b.classList.remove("selected");
             e.currentTarget.classList.add("selected"); loadSeries(true); }},
           h("span", {class: "item", text: label[0]}),
-          ...label.slice(1).map((v) => h("span", {class: "dim", text: v})))));
+          ...label.slice(1).map((v) => h("span", {class: "dim", text: v})),
+          cold.has(label[0]) ? h("span", {class: "badge cold", title: "no history: forecast by the global model(s)", text: "cold start"}) : null)));
       }
       $("ex-prev").disabled = res.Offset === 0;
       $("ex-next").disabled = res.NextOffset === null;
