@@ -180,7 +180,6 @@ def test_each_target_prefix_answers_its_own_operations(server: Server) -> None:
     body = json.dumps({"HyperParameterTuningJobName": "none"}).encode()
     for target, service in (("AmazonForecast.CreateHyperParameterTuningJob", "forecast"),
                             ("AmazonForecast.DescribeHyperParameterTuningJob", "forecast"),
-                            ("AmazonForecast.DescribeHyperParameterTuningJob", "sagemaker"),
                             ("SageMaker.ListDatasetGroups", "sagemaker"),
                             ("SageMaker.CreateTrainingJob", "sagemaker")):
         response = signed_post(server, target, body, service)
@@ -193,6 +192,43 @@ def test_each_target_prefix_answers_its_own_operations(server: Server) -> None:
         assert refused.status_code == 403
         assert refused.json()["__type"] == "IncompleteSignatureException"
         assert "forecast or sagemaker" in refused.json()["message"]
+
+
+def test_the_signing_name_is_bound_to_the_api(server: Server) -> None:
+    """forecast-signed requests reach only Forecast's targets, sagemaker-signed ones only
+    SageMaker's; the REST API and /invocations take either."""
+    for target, service, expected in (("SageMaker.ListHyperParameterTuningJobs", "forecast", "sagemaker"),
+                                      ("AmazonForecast.ListDatasetGroups", "sagemaker", "forecast"),
+                                      ("AmazonForecastRuntime.QueryForecast", "sagemaker", "forecast")):
+        refused = signed_post(server, target, b"{}", service)
+        assert refused.status_code == 403, target
+        assert refused.json()["__type"] == "IncompleteSignatureException", target
+        assert f"with service {expected} for this API" in refused.json()["message"]
+
+    def signed(path: str, service: str, method: str = "POST", body: bytes = b"{}") -> httpx.Response:
+        headers = {"Content-Type": "application/json"}
+        request = AWSRequest(method=method, url=server.url + path, data=body, headers=headers)
+        SigV4Auth(Credentials(server.key_id, server.secret), service, "us-east-1").add_auth(request)
+        return httpx.request(method, server.url + path, content=body,
+                             headers=dict(request.headers.items()), timeout=30)
+
+    refused = signed("/endpoints/nowhere/invocations", "forecast")
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "IncompleteSignatureException"
+    assert "with service sagemaker" in refused.json()["message"]
+    assert signed("/endpoints/nowhere/invocations", "sagemaker").status_code == 400  # not found
+    for service in ("forecast", "sagemaker"):  # REST and /invocations: either name
+        assert signed("/api/v1/dataset-groups", service, "GET", b"").status_code == 200, service
+        answer = signed("/invocations?predictor=nowhere", service)
+        assert answer.status_code == 404, (service, answer.text)
+
+    # boto3's clients sign with their own names and keep working
+    assert "DatasetGroups" in server.client("forecast").list_dataset_groups()
+    assert "HyperParameterTuningJobSummaries" in \
+        server.client("sagemaker").list_hyper_parameter_tuning_jobs()
+    runtime = server.client("sagemaker-runtime", validate=False)
+    with pytest.raises(runtime.exceptions.ValidationError, match="Endpoint nowhere not found"):
+        runtime.invoke_endpoint(EndpointName="nowhere", Body=b"{}", ContentType="application/json")
 
 
 def instances(n: int = 2) -> list[dict[str, Any]]:

@@ -9,6 +9,10 @@ Policy:
   ``Authorization`` header (both APIs) or ``Authorization: Bearer <AccessKeyId>:<Secret>``
   (the REST API only).
 
+The SigV4 signing name is bound to the API: ``AmazonForecast.`` and ``AmazonForecastRuntime.``
+targets need ``forecast``, ``SageMaker.`` targets and ``/endpoints/{name}/invocations`` need
+``sagemaker``; the REST API (``/api/v1/...``) and ``/invocations`` accept either.
+
 SigV4 is checked by recomputing the signature with botocore's own signer over the received
 method, path, query, signed headers and body, with the stored secret.
 """
@@ -113,7 +117,10 @@ class AuthPolicy:
         """The no-key warning was already given (at start-up)."""
         self._warned.set()
 
-    def authenticate(self, req: Incoming, *, allow_bearer: bool) -> Principal:
+    def authenticate(self, req: Incoming, *, allow_bearer: bool,
+                     service: str | None = None) -> Principal:
+        """``service``: the signing name a SigV4 request must carry (None: any of
+        SIGNING_SERVICES)."""
         if not keys.any_access_key(self.hub):
             return self._anonymous(req)
         authorization = req.header("authorization")
@@ -125,7 +132,7 @@ class AuthPolicy:
                    if allow_bearer else "using an access key of this server"),
             )
         if authorization.startswith(ALGORITHM + " "):
-            return Principal(self._verify_sigv4(req, authorization))
+            return Principal(self._verify_sigv4(req, authorization, service))
         if allow_bearer and authorization[:7].lower() == "bearer ":
             return Principal(self._verify_bearer(authorization[7:].strip()))
         raise AuthError("IncompleteSignatureException",
@@ -163,7 +170,7 @@ class AuthPolicy:
         return key_id
 
     # -- SigV4 ---------------------------------------------------------------------------
-    def _verify_sigv4(self, req: Incoming, authorization: str) -> str:
+    def _verify_sigv4(self, req: Incoming, authorization: str, required: str | None = None) -> str:
         fields = parse_authorization(authorization)
         key_id, date, region, service, terminator = fields.scope
         if terminator != "aws4_request" or service not in SIGNING_SERVICES \
@@ -172,6 +179,12 @@ class AuthPolicy:
                 "IncompleteSignatureException",
                 "Credential scope must be <AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request "
                 f"with service {' or '.join(SIGNING_SERVICES)}",
+            )
+        if required is not None and service != required:  # a forecast signature is no SageMaker one
+            raise AuthError(
+                "IncompleteSignatureException",
+                "Credential scope must be <AccessKeyId>/<yyyyMMdd>/<region>/<service>/aws4_request "
+                f"with service {required} for this API (the request was signed for {service!r})",
             )
         amz_date = req.header("x-amz-date")
         if not amz_date:

@@ -6,6 +6,9 @@ or ``SageMaker.<Op>``, each answering only the operations of that client's botoc
 (SageMaker: the hyperparameter tuning jobs). Errors are ``{"__type": <ExceptionName>, "message":
 ...}``, which botocore turns into ``client.exceptions.<ExceptionName>``; SageMaker's calls get
 SageMaker's names (``ResourceNotFound``, ``ResourceInUse``, ``ValidationException``).
+
+A SigV4 signature must be for the target's service: ``forecast`` for ``AmazonForecast.`` and
+``AmazonForecastRuntime.``, ``sagemaker`` for ``SageMaker.`` (else IncompleteSignatureException).
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ log = logging.getLogger(__name__)
 # X-Amz-Target prefix -> boto3 client (botocore service model)
 TARGET_PREFIXES = {"AmazonForecast": "forecast", "AmazonForecastRuntime": "forecastquery",
                    "SageMaker": "sagemaker"}
+# X-Amz-Target prefix -> the SigV4 signing name its requests must carry
+SIGNING_NAMES = {"AmazonForecast": "forecast", "AmazonForecastRuntime": "forecast",
+                 "SageMaker": "sagemaker"}
 # our error names -> SageMaker's (its model's ResourceNotFound, ResourceInUse ...)
 SAGEMAKER_ERRORS = {"ResourceNotFoundException": "ResourceNotFound",
                     "ResourceAlreadyExistsException": "ResourceInUse",
@@ -75,12 +81,14 @@ async def aws_json(request: Request) -> Response:
     hub: Hub = request.app.state.hub
     policy: AuthPolicy = request.app.state.auth
     body = await request.body()
+    target = request.headers.get("x-amz-target")
+    service = SIGNING_NAMES.get((target or "").partition(".")[0])  # X-Amz-Target is signed
     try:
-        await run_in_threadpool(policy.authenticate, incoming(request, body), allow_bearer=False)
+        await run_in_threadpool(policy.authenticate, incoming(request, body), allow_bearer=False,
+                                service=service)
     except AuthError as exc:
         return aws_error(AUTH_STATUS, exc.aws_type, exc.message, request_id)
 
-    target = request.headers.get("x-amz-target")
     operation = resolve_target(target)
     if operation is None:
         return aws_error(400, "UnknownOperationException",

@@ -72,6 +72,17 @@ async def authenticated(request: Request) -> Principal:
 Auth = Annotated[Principal, Depends(authenticated)]
 
 
+async def authenticated_sagemaker(request: Request) -> Principal:
+    """As :func:`authenticated`, but a SigV4 signature must be for service ``sagemaker``."""
+    policy: AuthPolicy = request.app.state.auth
+    body = await request.body()
+    return await run_in_threadpool(policy.authenticate, incoming(request, body), allow_bearer=True,
+                                   service="sagemaker")
+
+
+SageMakerAuth = Annotated[Principal, Depends(authenticated_sagemaker)]
+
+
 def hub_of(request: Request) -> Hub:
     return request.app.state.hub
 

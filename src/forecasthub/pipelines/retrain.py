@@ -36,12 +36,14 @@ PIPELINE = "retraining"
 
 def start_record(hub: Any, cfg: GroupConfig, trigger: str, exclusive: bool = True) -> RunRecord:
     """A new retraining run record; with ``exclusive``, ResourceInUseError while another
-    retraining run is RUNNING for the group."""
+    retraining run is RUNNING for the group (runs whose process died are failed first)."""
     from sqlalchemy import select
 
+    from forecasthub.pipelines.runs import reap_dead_runs
     from forecasthub.store.orm import PipelineRunRow
 
     group_arn = group_arn_of(hub, cfg.dataset_group)
+    reap_dead_runs(hub)  # a run whose process died does not hold the group
     with hub.db.session() as s:
         busy = s.scalars(select(PipelineRunRow.id).where(
             PipelineRunRow.dataset_group_arn == group_arn, PipelineRunRow.pipeline == PIPELINE,

@@ -85,6 +85,9 @@ class Watcher:
                 self.landings.append((cfg, location))
         # kept for callers of the former attribute: local landing folders
         self.folders = [(c, loc) for c, loc in self.landings if isinstance(loc, Path)]
+        from forecasthub.pipelines.runs import reap_dead_runs
+
+        reap_dead_runs(self.hub)  # runs a previous watcher left RUNNING when it died
 
     # the ledger ------------------------------------------------------------------------------
     def _taken(self, key: str) -> bool:

@@ -9,14 +9,15 @@
 
 Which predictor answers: query parameter ``predictor`` (name or ARN) or header
 ``X-Forecasthub-Predictor``; else the model deployed (or pinned) for ``dataset_group``
-(:func:`forecasthub.registry.resolve_model`). Authentication is the REST API's. Bad input is a
+(:func:`forecasthub.registry.resolve_model`). Authentication is the REST API's (a SigV4 request
+may be signed for ``forecast`` or ``sagemaker``). Bad input is a
 4xx ``{"code", "message"}`` naming the instance (or line) and field.
 
 ``POST /endpoints/{EndpointName}/invocations`` is SageMaker Runtime's InvokeEndpoint (boto3's
 ``sagemaker-runtime`` client): the same bodies and answers, the endpoint being a predictor name,
 else a dataset group name (its deployed or pinned model). Errors are sagemaker-runtime's:
 ``ValidationError`` (400: bad input, unknown endpoint), ``ModelError`` (424: the model failed),
-``InternalFailure`` (500).
+``InternalFailure`` (500). A SigV4 signature there must be for service ``sagemaker``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from forecasthub.api.rest import PREFIX, Auth, hub_of
+from forecasthub.api.rest import PREFIX, Auth, SageMakerAuth, hub_of
 from forecasthub.errors import ForecastHubError, InvalidInputError, ModelError, NotFoundError
 from forecasthub.sagemaker.inference import InferenceConfig
 
@@ -138,7 +139,7 @@ def build_router() -> APIRouter:
 
     @router.post("/endpoints/{endpoint_name}/invocations", response_model=None,
                  summary="SageMaker Runtime's InvokeEndpoint (boto3's sagemaker-runtime client)")
-    async def invoke_endpoint(request: Request, endpoint_name: str, _: Auth) -> Response:
+    async def invoke_endpoint(request: Request, endpoint_name: str, _: SageMakerAuth) -> Response:
         body = await request.body()
         content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
         return await run_in_threadpool(_invoke_endpoint, hub_of(request), endpoint_name, body,

@@ -210,6 +210,9 @@ class PipelineRunRow(Base):
     message: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # the process running it, host:pid, and its last sign of life (0008)
+    owner: Mapped[str | None] = mapped_column(String(300), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class WatchLedgerRow(Base):
