@@ -131,3 +131,14 @@ def test_openapi_docs(server: Any) -> None:
     assert "/api/v1/CreateDatasetGroup" in spec["paths"]
     assert "/api/v1/dataset-groups" in spec["paths"]
     assert spec["paths"]["/api/v1/CreateDatasetGroup"]["post"]["description"]
+
+
+def test_a_json_body_without_a_json_content_type_says_so(api: httpx.Client) -> None:
+    """curl -d sends application/x-www-form-urlencoded: the 400 names the missing header."""
+    body = json.dumps({"query": "SELECT 1 AS one"})
+    answer = api.post("/sql", content=body,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 400
+    assert "Content-Type: application/json" in answer.json()["message"]
+    assert "application/x-www-form-urlencoded" in answer.json()["message"]
+    assert api.post("/sql", json={"query": "SELECT 1 AS one"}).status_code == 200

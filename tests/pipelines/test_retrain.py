@@ -136,6 +136,7 @@ def test_without_a_rule_the_version_stays_pending(fh, deployed_shop, tmp_path) -
     assert _step(run, "approval")["Status"] == "SKIPPED"
     assert "no approval rule" in _step(run, "approval")["Message"]
     assert _step(run, "deployment")["Status"] == "SKIPPED"
+    assert "has no approval rule" in _step(run, "deployment")["Message"]
     assert registry.describe_version(fh.hub, "shop", 2)["Status"] == "PendingManualApproval"
     assert registry.resolve_model(fh.hub, "shop")["Version"] == 1
 

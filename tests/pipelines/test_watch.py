@@ -101,6 +101,23 @@ def test_settle_period_waits_for_writers(fh, deployed_shop, tmp_path: Path) -> N
     assert [s["Status"] for s in runs[0]["Steps"]][2] == "SKIPPED"  # no export configured
 
 
+def test_once_looks_again_after_the_settle_period(fh, deployed_shop, tmp_path: Path) -> None:
+    """`watch --once` in a fresh process: a new file is taken after settle_seconds, not never;
+    a file already taken does not make it wait."""
+    config = parse_config({"settle_seconds": 0.3, "groups": {"shop": {
+        "landing": str(tmp_path / "landing"), "timestamp_format": "yyyy-MM-dd"}}})
+    (tmp_path / "landing").mkdir()
+    shutil.copy2(deployed_shop.paths["TARGET_TIME_SERIES"], tmp_path / "landing" / "new.csv")
+    started = time.monotonic()
+    runs = Watcher(fh.hub, config).scan_settled()
+    assert len(runs) == 1 and runs[0]["Status"] == "SUCCEEDED", runs
+    assert time.monotonic() - started >= 0.3
+    again = Watcher(fh.hub, config)
+    started = time.monotonic()
+    assert again.scan_settled() == []
+    assert time.monotonic() - started < 0.3  # the ledger has it: no settle wait
+
+
 def test_failed_step_is_recorded(fh, tmp_path: Path) -> None:
     files = flow.retail_files(tmp_path / "data")
     flow.make_group(fh, files)  # no model deployed

@@ -117,6 +117,12 @@ def _add_error_handlers(app: FastAPI) -> None:
             f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg')}"
             for e in exc.errors()
         )
+        content_type = request.headers.get("content-type", "")
+        if "json" not in content_type and any(tuple(e.get("loc", ())) == ("body",)
+                                              for e in exc.errors()):
+            # curl -d sends application/x-www-form-urlencoded unless told otherwise
+            problems += (f" (the body is read as JSON only with the header Content-Type: "
+                         f"application/json; this request sent {content_type or 'none'!r})")
         return _error(request, 400, "InvalidInputException", problems or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)

@@ -34,7 +34,8 @@ def register(cli: click.Group) -> None:
 
         One SELECT or WITH query; `-` or no QUERY reads it from stdin. Tables: history,
         history_<group>, forecasts, accuracy, backtests, backtest_accuracy, model_versions,
-        catalog (run --tables for the full list).
+        monitor_evaluations, monitor_item_accuracy, tuning_trials, cold_start, catalog (run
+        --tables for the full list).
         """
         from forecasthub.sql import describe_catalog, run_query
         from forecasthub.sql.catalog import write_catalog_file
@@ -43,6 +44,9 @@ def register(cli: click.Group) -> None:
         try:
             hub = client().hub
             if write_catalog:
+                if query is not None or tables:
+                    raise click.UsageError("--write-catalog saves the catalog and runs no query; "
+                                           "run the query (or --tables) separately")
                 click.echo(str(write_catalog_file(hub)))
                 return
             if tables:
@@ -178,7 +182,9 @@ def _register_pipelines(cli: click.Group, client: Any, exit_with_error: Any, pri
     @cli.command("watch")
     @click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False),
                   help="The watch YAML (see `forecasthub.pipelines.watch`).")
-    @click.option("--once", is_flag=True, help="One scan, run what is ready, then exit.")
+    @click.option("--once", is_flag=True,
+                  help="One scan, run what is ready, then exit (new files are looked at again "
+                       "after settle_seconds); exit status 1 if a run failed.")
     @click.option("--poll", default=None, type=float, help="Seconds between scans (default: the YAML's).")
     def watch(config_path: str, once: bool, poll: float | None) -> None:
         """Watch landing folders (or s3:// prefixes); each new file runs import -> forecast ->
@@ -187,14 +193,18 @@ def _register_pipelines(cli: click.Group, client: Any, exit_with_error: Any, pri
 
         try:
             watcher = Watcher(client().hub, load_config(config_path), poll_seconds=poll)
-            if once:
-                print_json({"Runs": watcher.scan_once()})
-            else:
+            if not once:
                 watcher.run()
+                return
+            done = watcher.scan_settled()
+            print_json({"Runs": done})
         except KeyboardInterrupt:
-            pass
+            return
         except ForecastHubError as exc:
             exit_with_error(exc)
+            return
+        if any(r.get("Status") == "FAILED" for r in done):
+            sys.exit(1)
 
     @cli.command("runs")
     @click.argument("run_id", required=False)

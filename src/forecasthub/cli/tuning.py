@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,15 @@ def _table(rows: list[dict[str, Any]], title: str) -> Any:
     def num(value: Any) -> str:
         return "" if value is None else f"{value:.5g}"
 
+    def param(value: Any) -> str:  # "0.14976021705011963" -> "0.1498"; "20", "1,2,7" as given
+        try:
+            return f"{float(value):.4g}" if any(c in str(value) for c in ".eE") else str(value)
+        except ValueError:
+            return str(value)
+
     for r in rows:
-        params = ", ".join(f"{k}={v}" for k, v in json.loads(r["parameters"] or "{}").items())
+        params = "\n".join(f"{k}={param(v)}"
+                           for k, v in json.loads(r["parameters"] or "{}").items())
         note = "best" if r["is_best"] else (r["failure_reason"] or "")[:80]
         table.add_row(str(r["trial_number"]), r["trial_name"], r["status"],
                       num(r["objective_value"]), params, num(r["average_wql"]), num(r["wape"]),
@@ -91,7 +99,8 @@ def register(cli: click.Group) -> None:
     @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
                   help="job.json: a CreateHyperParameterTuningJob request (docs/tuning.md).")
     @click.option("--name", help="Override HyperParameterTuningJobName.")
-    @click.option("--wait", is_flag=True, help="Run the job here and wait for it, with progress.")
+    @click.option("--wait", is_flag=True, help="Run the job here and wait for it, with progress "
+                  "(exit status 1 when it ends Failed).")
     def create(config_path: str, name: str | None, wait: bool) -> None:
         """Create a tuning job from a JSON request."""
         try:
@@ -113,6 +122,9 @@ def register(cli: click.Group) -> None:
             print_json(response)
         except ForecastHubError as exc:
             exit_with_error(exc)
+            return
+        if response.get("HyperParameterTuningJobStatus") == "Failed":
+            sys.exit(1)  # --wait: the job ended Failed (the response says why)
 
     @tuning.command("describe")
     @click.argument("name")

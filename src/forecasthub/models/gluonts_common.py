@@ -33,6 +33,10 @@ from forecasthub.models.quiet import quiet_logs
 
 DEEP_EXTRA_HINT = "install the `deep` extra: pip install 'forecasthub[deep]'"
 
+# gluonts warns on import when neither orjson nor ujson is installed; the CLI printed it to users
+warnings.filterwarnings("ignore", message="Using `json`-module for json-handling",
+                        category=UserWarning)
+
 
 def deep_available(thorough: bool = False) -> bool:
     """True when torch, gluonts and lightning are installed. The default check only looks the

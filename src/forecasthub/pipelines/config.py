@@ -72,7 +72,9 @@ class RetrainSettings(_Settings):
         if value is not None:
             reserved = sorted(set(value) & set(RESERVED_PREDICTOR_KEYS))
             if reserved:
-                raise ValueError(f"{', '.join(reserved)} are set by the pipeline; leave them out")
+                verb = "is" if len(reserved) == 1 else "are"
+                raise ValueError(f"{', '.join(reserved)} {verb} set by the pipeline; leave "
+                                 f"{'it' if len(reserved) == 1 else 'them'} out")
         return value
 
 
@@ -81,6 +83,14 @@ class NotifySettings(_Settings):
     on: list[Literal["SUCCEEDED", "FAILED"]] = Field(default_factory=lambda: list(RUN_STATUSES))
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     retries: int = Field(2, ge=0, le=5)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, value: Any) -> Any:
+        # YAML 1.1 (PyYAML) reads an unquoted `on:` key as the boolean true
+        if isinstance(value, dict) and True in value and "on" not in value:
+            value = {("on" if key is True else key): item for key, item in value.items()}
+        return value
 
     @field_validator("webhook")
     @classmethod

@@ -215,8 +215,9 @@ def _deployment(hub: Any, group: str, version: int) -> dict[str, Any]:
         return {"DeployedVersion": version, "By": "approval rule (auto_deploy)",
                 **({"Note": note[2:]} if note else {})}
     if v["Status"] != registry.APPROVED:
-        raise Skip(f"version {version} is {v['Status']}, not Approved: "
-                   f"{v['Message'] or 'no reason recorded'}")
+        why = v["Message"] or (f"dataset group {group!r} has no approval rule" if rule is None
+                               else "no reason recorded")
+        raise Skip(f"version {version} is {v['Status']}, not Approved: {why}")
     if rule is None or not rule["AutoDeploy"]:
         raise Skip(f"version {version} is Approved but the approval rule does not auto-deploy; "
                    f"deploy it with `forecasthub model-versions deploy {group} {version}`" + note)

@@ -56,6 +56,7 @@ class Watcher:
     poll_seconds: float | None = None
     _seen: dict[str, _Seen] = field(default_factory=dict)
     _done: set[str] = field(default_factory=set)
+    _settling: int = 0  # new files the last scan left alone because they had not settled yet
 
     def __post_init__(self) -> None:
         from forecasthub.registry.versions import group_row
@@ -133,12 +134,15 @@ class Watcher:
         runs: list[dict[str, Any]] = []
         clock = time.monotonic()
         present: set[str] = set()
+        self._settling = 0
         for cfg, location in self.landings:
             for item in self._list(cfg, location):
                 present.add(item.path)
-                if not self._ready(item, clock):
-                    continue
                 key = ledger_key(item.path, item.size, item.version)
+                if not self._ready(item, clock):
+                    if key not in self._done and not self._taken(key):
+                        self._settling += 1
+                    continue
                 if key in self._done:
                     continue
                 self._done.add(key)
@@ -152,6 +156,18 @@ class Watcher:
         for path in set(self._seen) - present:
             del self._seen[path]
         runs += self.fire_schedules(now)
+        return runs
+
+    def scan_settled(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """``watch --once``: one scan; when it found new files that still have to settle (a
+        fresh process has not seen them before), wait ``settle_seconds`` and scan once more, so
+        files that kept their size and version meanwhile run. Returns the runs."""
+        runs = self.scan_once(now)
+        if self._settling and self.config.settle_seconds > 0:
+            log.info("watch: %d new file(s) settling; looking again in %s s", self._settling,
+                     self.config.settle_seconds)
+            time.sleep(self.config.settle_seconds)
+            runs += self.scan_once(now)
         return runs
 
     def _run_for_file(self, cfg: GroupConfig, path: str) -> list[dict[str, Any]]:

@@ -38,7 +38,8 @@ def children_of(session: Any, arn: str) -> str:
         count = session.scalar(select(func.count()).select_from(table)
                                .where(getattr(table, column) == arn))
         if count:
-            found.append(f"{count} {table.__tablename__.replace('_', ' ')}")
+            name = table.__tablename__.replace("_", " ")
+            found.append(f"{count} {name[:-1] if count == 1 and name.endswith('s') else name}")
     return ", ".join(found)
 
 

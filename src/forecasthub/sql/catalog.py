@@ -355,6 +355,7 @@ def write_catalog_file(hub: Any) -> Path:
 
     target = Path(hub.settings.home) / "catalog.duckdb"
     staging = target.with_suffix(".duckdb.tmp")
+    target.parent.mkdir(parents=True, exist_ok=True)  # a fresh home has no folder yet
     staging.unlink(missing_ok=True)
     con = duckdb.connect(str(staging))
     try:
