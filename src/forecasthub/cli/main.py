@@ -83,8 +83,12 @@ def operation_command(operation: str) -> click.Command:
             if starts_job and not wait:
                 start_background_worker()
             print_json(response)
+            failure = job_failure(fh, operation, response) if starts_job and wait else None
         except ForecastHubError as exc:
             exit_with_error(exc)
+        if failure:
+            err.print(f"[red]error[/red]: {failure}", highlight=False, soft_wrap=True)
+            sys.exit(1)
 
     params: list[click.Parameter] = list(make_options(operation))
     if starts_job:
@@ -102,6 +106,20 @@ def aws_operations() -> dict[str, str]:
 
     return {kebab(op): op
             for op in service_operations("forecast") | service_operations("forecastquery")}
+
+
+def job_failure(fh: Any, operation: str, response: dict[str, Any]) -> str | None:
+    """After ``--wait``: why the job ended without its resource ACTIVE (None when it is)."""
+    from forecasthub.services.operations import OPERATIONS
+
+    describe = "Describe" + operation[len("Create"):]
+    arn_key = next((k for k in response if k.endswith("Arn")), None)
+    if describe not in OPERATIONS or arn_key is None:
+        return None
+    status = fh.call(describe, {arn_key: response[arn_key]})
+    if status.get("Status") in ("CREATE_FAILED", "CREATE_STOPPED"):
+        return f"{response[arn_key]} ended {status['Status']}: {status.get('Message') or 'no message'}"
+    return None
 
 
 class ForecastHubCLI(click.Group):
