@@ -42,7 +42,7 @@ class DriftSettings(_Settings):
     :func:`forecasthub.monitoring.drift_status`)."""
 
     metric: str = "WAPE"
-    threshold: float = Field(gt=0)
+    threshold: float = Field(ge=0)
 
     @field_validator("metric")
     @classmethod
