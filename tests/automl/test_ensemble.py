@@ -96,8 +96,8 @@ def test_spread_calibration_widens_too_narrow_bands() -> None:
 
     rng = np.random.default_rng(0)
     y = rng.normal(100, 10, 600)
-    series = np.repeat(np.arange(6), 100)
-    window = np.tile(np.repeat([0, 1], 50), 6)
+    series = np.repeat(np.arange(10), 60)  # 10 series x 2 windows: enough pairs to calibrate
+    window = np.tile(np.repeat([0, 1], 30), 10)
     obj = Objective(WQL, y, window, series, np.ones_like(y), (0.1, 0.5, 0.9))
     narrow = np.stack([np.full(600, 100.0), np.full(600, 95.0), np.full(600, 100.0),
                        np.full(600, 105.0)], axis=1)  # true p10/p90 are about 100 -+ 12.8
@@ -108,3 +108,19 @@ def test_spread_calibration_widens_too_narrow_bands() -> None:
                      np.full(600, 112.8)], axis=1)
     kept = calibrate_spread(well, obj, (0.1, 0.5, 0.9))
     assert kept is None or np.allclose(kept, 1.0, atol=0.15)
+
+
+def test_spread_is_not_calibrated_on_a_tiny_panel() -> None:
+    """3 series x 2 windows are 6 (series, window) pairs: too few to trust a held-out check,
+    even though the bands are too narrow (the electricity sample's case)."""
+    from forecasthub.automl.spread import MIN_CELLS, calibrate_spread
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(100, 10, 144)
+    series = np.repeat(np.arange(3), 48)
+    window = np.tile(np.repeat([0, 1], 24), 3)
+    assert 3 * 2 < MIN_CELLS
+    obj = Objective(WQL, y, window, series, np.ones_like(y), (0.1, 0.5, 0.9))
+    narrow = np.stack([np.full(144, 100.0), np.full(144, 95.0), np.full(144, 100.0),
+                       np.full(144, 105.0)], axis=1)
+    assert calibrate_spread(narrow, obj, (0.1, 0.5, 0.9)) is None

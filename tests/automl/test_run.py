@@ -57,6 +57,33 @@ def test_backtest_forecasts_and_item_metrics(result) -> None:
     assert set(items["window"]) == {"SUMMARY", 0, 1}
 
 
+def test_tiny_panel_is_chosen_on_more_windows_but_reports_the_requested_ones(
+    ctx: ModelContext,
+) -> None:
+    """3 long series x 2 windows are too few (series, window) pairs to choose weights on:
+    AutoML backtests 5 windows to choose, and reports the 2 requested ones (the newest)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    stamps = pd.date_range("2023-01-01", periods=400, freq="D")
+    panel = pd.concat([pd.DataFrame({
+        "item_id": f"s{i}", "timestamp": stamps,
+        "target": 20 + i + 5 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1, 400),
+    }) for i in range(3)], ignore_index=True)
+    events: list = []
+    config = AutoMLConfig(
+        candidates={"SeasonalNaive": create_model("SeasonalNaive"),
+                    "Naive": create_model("Naive")},
+        n_windows=2, progress=events.append)
+    res = run_automl(panel, ctx, config=config)
+    assert events[0].message.endswith("5 window(s)")
+    assert len(res.windows) == 2 and res.spread is None  # 3 x 5 pairs: too few for a spread
+    bt = res.backtest_forecasts
+    assert set(bt["window"]) == {0, 1}
+    starts = bt.groupby("window")["window_start"].first()
+    assert [starts[w.index] for w in res.windows] == [w.start for w in res.windows]
+    assert res.windows[-1].end == res.forecast["timestamp"].min()
+
+
 def test_fallbacks_are_recorded_and_progress_reported(result) -> None:
     res, events = result
     zero = [r for r in res.fallbacks if "zeros" in r.items and r.model == "ETS"]

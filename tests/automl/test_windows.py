@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from forecasthub.automl.windows import backtest_windows, check_history, split
+from forecasthub.automl.windows import (
+    MAX_SELECTION_WINDOWS,
+    backtest_windows,
+    check_history,
+    selection_window_count,
+    split,
+)
 from forecasthub.errors import InvalidInputError
 
 
@@ -40,3 +46,16 @@ def test_split_and_history(panel: pd.DataFrame) -> None:
     assert len(test[test.item_id == "seasonal"]) == 7
     with pytest.raises(InvalidInputError, match="history"):
         check_history(panel, backtest_windows(end, "D", horizon=7, n_windows=20), 7)
+
+
+def test_selection_windows_grow_for_small_panels_with_long_series() -> None:
+    # 3 hourly clients of ~8000 points, 2 windows of 24 h requested: choose on 5
+    assert selection_window_count(3, 7967, 24, 24, 2) == MAX_SELECTION_WINDOWS
+    # 10 series x 2 windows = 20 pairs, and a big panel: as requested
+    assert selection_window_count(10, 7967, 24, 24, 2) == 2
+    assert selection_window_count(414, 700, 48, 24, 1) == 1
+    # only long series: the windows span at most a tenth of them
+    assert selection_window_count(3, 10 * 48, 24, 24, 1) == 2
+    assert selection_window_count(3, 10 * 48 - 1, 24, 24, 1) == 1
+    assert selection_window_count(5, 100, 7, 7, 2) == 2
+    assert selection_window_count(2, 7967, 24, 24, 5) == 5  # never more than Amazon's 5

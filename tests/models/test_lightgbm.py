@@ -99,3 +99,60 @@ def test_series_barely_longer_than_a_season_still_fit() -> None:
     assert len(out) == 5 * 4
     assert np.isfinite(out[["mean", "p10", "p50", "p90"]].to_numpy()).all()
     assert (out["p10"] <= out["p50"]).all() and (out["p50"] <= out["p90"]).all()
+
+
+def _panel(n_series: int, n_days: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    stamps = pd.date_range("2024-01-01", periods=n_days, freq="D")
+    t = np.arange(n_days)
+    return pd.concat([pd.DataFrame({
+        "item_id": f"s{i}", "timestamp": stamps,
+        "target": 20 + i + 5 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1 + i % 3, n_days),
+    }) for i in range(n_series)], ignore_index=True)
+
+
+def test_residual_quantiles_use_more_holdout_windows_on_a_tiny_panel(
+    ctx: ModelContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3 long series x 7 steps = 21 residuals a window: too few for p10/p90, so the
+    calibration adds windows further back (up to MAX_CALIBRATION_WINDOWS); 50 series, or short
+    series, keep one window."""
+    from forecasthub.models.calibration import MAX_CALIBRATION_WINDOWS, MIN_RESIDUALS
+
+    calls: list[pd.Timestamp] = []
+    original = LightGBM._holdout_forecast
+
+    def spy(self, head, tail, ctx):  # type: ignore[no-untyped-def]
+        calls.append(tail["timestamp"].min())
+        return original(self, head, tail, ctx)
+
+    monkeypatch.setattr(LightGBM, "_holdout_forecast", spy)
+    tiny = LightGBM(**SMALL).fit(_panel(3, 400), ctx)
+    assert len(calls) == MAX_CALIBRATION_WINDOWS
+    assert len(set(calls)) == len(calls)  # distinct windows, one horizon apart
+    assert tiny._calibrator is not None
+    fcst = tiny.predict()
+    assert (fcst["p10"] < fcst["p50"]).all() and (fcst["p50"] < fcst["p90"]).all()
+
+    calls.clear()
+    assert 50 * ctx.horizon >= MIN_RESIDUALS
+    LightGBM(**SMALL).fit(_panel(50, 60), ctx)
+    assert len(calls) == 1
+    calls.clear()
+    LightGBM(**SMALL).fit(_panel(3, 120), ctx)  # 2 windows would span more than a tenth
+    assert len(calls) == 1
+
+
+def test_residual_quantiles_pool_several_windows() -> None:
+    from forecasthub.models.calibration import WINDOW_KEY, ResidualQuantiles
+
+    stamps = pd.date_range("2024-01-01", periods=4, freq="D")
+    rows = []
+    for w, (start, err) in enumerate([(0, 1.0), (2, -1.0)]):
+        for k in range(2):
+            rows.append({"item_id": "a", "timestamp": stamps[start + k], WINDOW_KEY: w,
+                         "mean": 10.0, "target": 10.0 + err * (k + 1)})
+    frame = pd.DataFrame(rows)
+    rq = ResidualQuantiles((0.5,), horizon=2).fit(frame, frame, pd.Series({"a": 1.0}))
+    # steps counted within each window: 4 residuals (1, 2, -1, -2) pooled, median 0
+    assert rq.offsets.shape == (2, 1) and np.allclose(rq.offsets, 0.0)

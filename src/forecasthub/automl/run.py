@@ -2,6 +2,8 @@
 
 * :func:`run_automl` (CreateAutoPredictor / PerformAutoML): every candidate on every backtest
   window, greedy weighted ensemble on the optimization metric, refit of members with weight > 0.
+  A small panel (fewer than 20 series x windows) is chosen on up to 5 windows, the requested ones
+  and older ones (:func:`.windows.selection_window_count`); metrics cover the requested ones.
 * :func:`run_single_algorithm` (legacy CreatePredictor with one AlgorithmArn): the same
   backtests and metrics for one model, no ensemble.
 """
@@ -30,7 +32,12 @@ from forecasthub.automl.objective import Objective
 from forecasthub.automl.result import ENSEMBLE, SUMMARY, AutoMLResult
 from forecasthub.automl.select import Selection, blend, greedy_weights, select
 from forecasthub.automl.spread import apply_spread, calibrate_spread
-from forecasthub.automl.windows import backtest_windows, check_history
+from forecasthub.automl.windows import (
+    BacktestWindow,
+    backtest_windows,
+    check_history,
+    selection_window_count,
+)
 from forecasthub.columns import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 from forecasthub.errors import InvalidInputError, ModelError
 from forecasthub.metrics import check_metric, score
@@ -74,14 +81,16 @@ def run_automl(
     check_history(train, windows, ctx.horizon)
     candidates = resolve_candidates(train, ctx, config)
     n_series = train[ITEM_ID].nunique()
+    chosen_on = _selection_windows(train, ctx, config, windows, len(candidates))
+    extra = len(chosen_on) - len(windows)  # older windows only to choose on (small panels)
     report = _Reporter(config, len(candidates), n_series)
-    report("backtest", 0, message=f"{len(candidates)} candidates, {len(windows)} window(s)")
+    report("backtest", 0, message=f"{len(candidates)} candidates, {len(chosen_on)} window(s)")
 
     bt = run_backtests(
-        candidates, train, ctx, windows, related, static, deadline,
+        candidates, train, ctx, chosen_on, related, static, deadline,
         on_step=lambda done, name, window: report(
-            "backtest", done, series_done=n_series * (window + 1) // len(windows),
-            message=f"{name}: window {window + 1}/{len(windows)}"),
+            "backtest", done, series_done=n_series * (window + 1) // len(chosen_on),
+            message=f"{name}: window {window + 1}/{len(chosen_on)}"),
     )
     if bt.forecasts.empty:
         raise ModelError(f"No candidate could be backtested: {bt.skipped}")
@@ -95,6 +104,7 @@ def run_automl(
     if config.ensemble:
         blended = blended if factors is None else apply_spread(blended, factors)
         forecasts = _with_ensemble_rows(forecasts, keys, blended, ctx.quantiles)
+    forecasts = _requested_windows(forecasts, extra)
 
     weights = {n: float(w) for n, w in zip(names, selection.weights, strict=True) if w > 0}
     series_w = _series_frame(selection, keys, names)
@@ -142,6 +152,34 @@ def run_single_algorithm(
         per_series_weights=False, n_jobs=base.n_jobs, progress=base.progress,
     )
     return run_automl(train, ctx, related=related, static=static, config=single)
+
+
+def _selection_windows(
+    train: pd.DataFrame,
+    ctx: ModelContext,
+    config: AutoMLConfig,
+    windows: list[BacktestWindow],
+    n_candidates: int,
+) -> list[BacktestWindow]:
+    """The requested windows, plus older ones for a small panel with several candidates to
+    choose between (:func:`.windows.selection_window_count`)."""
+    if n_candidates < 2:
+        return windows
+    length = float(train.groupby(ITEM_ID, observed=True)[TIMESTAMP].count().median())
+    n = selection_window_count(train[ITEM_ID].nunique(), length, ctx.horizon,
+                               ctx.season_length, len(windows), config.window_offset)
+    if n == len(windows):
+        return windows
+    return backtest_windows(train[TIMESTAMP].max(), ctx.freq, ctx.horizon, n,
+                            config.window_offset)
+
+
+def _requested_windows(forecasts: pd.DataFrame, extra: int) -> pd.DataFrame:
+    """Backtest rows of the requested windows only, numbered from 0 again."""
+    if not extra:
+        return forecasts
+    kept = forecasts[forecasts[WINDOW] >= extra].reset_index(drop=True)
+    return kept.assign(**{WINDOW: kept[WINDOW] - extra})
 
 
 def _check_context(ctx: ModelContext) -> None:

@@ -3,7 +3,11 @@
 Blending shrinks or widens the band of the members; for each quantile q a factor c rescales its
 distance to the mean (``mean + c * (q - mean)``), c chosen on a grid to minimise the pinball
 loss of the backtest points. Kept only when it lowers the held-out loss (leave one window out,
-or one half of each series' points with a single window), like per-series weights.
+or one half of each series' points with a single window), like per-series weights, and only
+with at least :data:`MIN_CELLS` (series, window) pairs: the points of one series in one window
+share their errors, so 3 series x 2 windows of 24 hours are 6 observations, not 144, and the
+held-out check then passes by chance (measured on the 3-client electricity sample over 8 origins:
+factors at the grid's ends, mean wQL 0.129 without, 0.133 with).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from forecasthub.automl.select import folds
 from forecasthub.metrics import WQL, pinball
 
 GRID = np.round(np.arange(0.5, 2.0001, 0.05), 2)
+MIN_CELLS = 20  # fewer (series, window) pairs than this: keep the blend's own quantiles
 
 
 def apply_spread(pred: np.ndarray, factors: np.ndarray) -> np.ndarray:
@@ -46,6 +51,8 @@ def calibrate_spread(
 ) -> np.ndarray | None:
     """Spread factors for the blended backtest forecast, or None when they don't help."""
     if objective.metric != WQL or not len(quantiles):
+        return None
+    if objective.n_series * objective.n_windows < MIN_CELLS:
         return None
     before = after = 0.0
     for held in folds(objective):

@@ -14,6 +14,11 @@ data end; ``step`` is the distance between window starts (``horizon`` = adjacent
 Each window trains on everything strictly before ``start`` and tests on ``[start, end)``;
 ``end`` is exclusive, as Amazon Forecast's TestWindowEnd. All series share the same windows
 (the history/future boundary is the last timestamp of the whole dataset).
+
+A small panel gets more windows to *choose* the ensemble on than it asked for
+(:func:`selection_window_count`): 3 series x 2 windows are 6 (series, window) pairs, and weights
+or quantile spreads picked on so few follow chance. The added windows lie before the requested
+ones; the reported backtest metrics keep to the requested windows.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ import pandas as pd
 
 from forecasthub.columns import TIMESTAMP
 from forecasthub.errors import InvalidInputError
+
+MIN_SELECTION_CELLS = 20  # (series, window) pairs wanted to choose weights and spreads on
+MAX_SELECTION_WINDOWS = 5  # Amazon's most backtest windows
+# Added windows only for long series: all windows together span at most 1/LONG_SERIES of them.
+LONG_SERIES = 10
 
 
 @dataclass(frozen=True)
@@ -91,3 +101,27 @@ def check_history(frame: pd.DataFrame, windows: list[BacktestWindow], horizon: i
             f"Not enough history for {len(windows)} backtest window(s) of {horizon} steps: "
             f"data starts at {first}, the first test window starts at {windows[0].start}"
         )
+
+
+def selection_window_count(
+    n_series: int,
+    length: float,
+    horizon: int,
+    season_length: int,
+    n_windows: int,
+    offset: int | None = None,
+) -> int:
+    """Windows to choose the ensemble on: the ``n_windows`` requested, plus older ones while the
+    panel has fewer than :data:`MIN_SELECTION_CELLS` (series, window) pairs, up to
+    :data:`MAX_SELECTION_WINDOWS` in all, and only for long series: the windows span at most
+    1/:data:`LONG_SERIES` of the typical ``length`` and leave five seasons and five horizons of
+    history before the oldest. Small panels are cheap to backtest, so big panels (the costly
+    ones) never get more."""
+    offset = horizon if offset is None else offset
+    history = 5 * max(season_length, 1, horizon)
+    n = n_windows
+    while (n < MAX_SELECTION_WINDOWS and n_series * n < MIN_SELECTION_CELLS
+           and length >= max(offset + n * horizon + history,
+                             LONG_SERIES * (offset + n * horizon))):
+        n += 1
+    return n

@@ -1,9 +1,11 @@
 """Quantiles from holdout residuals, pooled across series after per-series scaling.
 
 For each step k of the horizon, the q-quantile of ``(y - mean) / scale_i`` over all series of a
-holdout window gives an offset; a forecast's quantile is ``mean + scale_i * offset[k, q]``.
-Pooling makes the offsets stable with one window; scaling lets a series with small values get a
-narrow band and a large one a wide band. Offsets can be asymmetric (skewed errors).
+holdout window (or several: the ``calibration_window`` column) gives an offset; a forecast's
+quantile is ``mean + scale_i * offset[k, q]``. Pooling makes the offsets stable with one window
+of a big panel, a few windows for a small one (:data:`MIN_RESIDUALS`); scaling lets a series
+with small values get a narrow band and a large one a wide band. Offsets can be asymmetric
+(skewed errors).
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ from forecasthub.columns import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_colum
 from forecasthub.metrics import mase_scale
 
 MIN_PER_STEP = 30  # fewer residuals than this per step: pool over all steps
+# Holdout windows of a small panel: add windows until this many residuals (3 hourly series x 24
+# steps: 72 per window -> 5 windows), up to MAX_CALIBRATION_WINDOWS; one refit per window.
+MIN_RESIDUALS = 300
+MAX_CALIBRATION_WINDOWS = 5
+LONG_SERIES = 10  # ... and only while the windows span at most a tenth of the typical series
+WINDOW_KEY = "calibration_window"  # optional column telling holdout windows apart
 
 
 def series_scale(train: pd.DataFrame, season_length: int) -> pd.Series:
@@ -27,7 +35,7 @@ def series_scale(train: pd.DataFrame, season_length: int) -> pd.Series:
 
 
 class ResidualQuantiles:
-    """Offsets ``[step, quantile]`` learnt from one holdout window."""
+    """Offsets ``[step, quantile]`` learnt from one or more holdout windows."""
 
     def __init__(self, quantiles: Sequence[float], horizon: int) -> None:
         self.quantiles = tuple(quantiles)
@@ -37,15 +45,17 @@ class ResidualQuantiles:
     def fit(
         self, actual: pd.DataFrame, forecast: pd.DataFrame, scale: pd.Series
     ) -> ResidualQuantiles:
-        """``actual``: item_id, timestamp, target; ``forecast``: item_id, timestamp, mean."""
-        joined = forecast[[ITEM_ID, TIMESTAMP, MEAN]].merge(
-            actual[[ITEM_ID, TIMESTAMP, TARGET]], on=[ITEM_ID, TIMESTAMP]
-        ).sort_values([ITEM_ID, TIMESTAMP])
+        """``actual``: item_id, timestamp, target; ``forecast``: item_id, timestamp, mean; both
+        with a ``calibration_window`` column when they hold several holdout windows."""
+        key = [ITEM_ID, TIMESTAMP] + ([WINDOW_KEY] if WINDOW_KEY in forecast.columns else [])
+        joined = forecast[[*key, MEAN]].merge(
+            actual[[*key, TARGET]], on=key
+        ).sort_values(key[:1] + key[2:] + key[1:2])
         s = joined[ITEM_ID].map(scale).to_numpy(dtype=float)
         ok = np.isfinite(s) & (s > 0) & joined[TARGET].notna().to_numpy()
         joined = joined[ok]
         resid = (joined[TARGET] - joined[MEAN]).to_numpy(dtype=float) / s[ok]
-        step = joined.groupby(ITEM_ID, observed=True).cumcount().to_numpy()
+        step = joined.groupby(key[:1] + key[2:], observed=True).cumcount().to_numpy()
         if resid.size == 0:
             return self
         pooled = np.quantile(resid, self.quantiles)

@@ -3,8 +3,10 @@ known-future related covariates, item metadata, per-series scaling, one model pe
 
 Quantiles (``quantile_method``): ``"residual"`` (default, best wQL on M4 Hourly) fits the mean
 model once more on all but the last horizon and turns that window's scaled residuals into
-per-step quantile offsets (:mod:`calibration`); ``"quantile"`` trains one pinball-loss LightGBM
-per quantile, each forecast recursively; ``"conformal"`` uses mlforecast's conformal intervals.
+per-step quantile offsets (:mod:`calibration`; a small panel gets more holdout windows, each
+one horizon further back, so the offsets rest on enough residuals); ``"quantile"`` trains one
+pinball-loss LightGBM per quantile, each forecast recursively; ``"conformal"`` uses mlforecast's
+conformal intervals.
 Items present only in the item metadata are forecast by :class:`ColdStartModel`.
 """
 
@@ -20,7 +22,14 @@ import pandas as pd
 from forecasthub.columns import ITEM_ID, MEAN, TARGET, TIMESTAMP, quantile_column
 from forecasthub.errors import InvalidInputError, ModelError
 from forecasthub.models.base import Forecaster, ModelContext
-from forecasthub.models.calibration import ResidualQuantiles, series_scale
+from forecasthub.models.calibration import (
+    LONG_SERIES,
+    MAX_CALIBRATION_WINDOWS,
+    MIN_RESIDUALS,
+    WINDOW_KEY,
+    ResidualQuantiles,
+    series_scale,
+)
 from forecasthub.models.coldstart import ColdStartModel
 from forecasthub.models.covariates import related_columns, typed_static
 from forecasthub.models.features import (
@@ -158,17 +167,18 @@ class LightGBM(Forecaster):
         check_train(train)
         train = fill_missing(train[[ITEM_ID, TIMESTAMP, TARGET]])
         train = train.assign(**{ITEM_ID: train[ITEM_ID].astype(str)})
-        if self.max_rows_per_series:
-            train = train.groupby(ITEM_ID, sort=False).tail(self.max_rows_per_series)
         self._static = typed_static(static)
         self._related_cols = related_columns(related)
-        df = self._with_covariates(train, related)
         static_cols = [c for c in (self._static.columns if self._static is not None else [])
                        if c != ITEM_ID]
         self._static_cols = static_cols
         self._calibrator = None
         if self.quantile_method == "residual":
-            self._calibrator = self._calibrate(df, train, ctx)
+            # on the full history: windows further back keep the same number of training rows
+            self._calibrator = self._calibrate(self._with_covariates(train, related), train, ctx)
+        if self.max_rows_per_series:
+            train = self._recent(train)
+        df = self._with_covariates(train, related)
         self._mlf = self._fit_mlf(df, ctx)
         self.ctx = ctx
         self._items = pd.Index(train[ITEM_ID].unique())
@@ -211,17 +221,54 @@ class LightGBM(Forecaster):
             raise ModelError(f"LightGBM failed to fit: {type(e).__name__}: {e}") from e
         return mlf
 
+    def _recent(self, frame: pd.DataFrame, fewer: int = 0) -> pd.DataFrame:
+        """The last ``max_rows_per_series - fewer`` rows of each series (all when unset)."""
+        if not self.max_rows_per_series:
+            return frame
+        rows = self.max_rows_per_series - fewer
+        return frame.groupby(ITEM_ID, sort=False).tail(rows if rows > 0 else
+                                                       self.max_rows_per_series)
+
     def _calibrate(
         self, df: pd.DataFrame, train: pd.DataFrame, ctx: ModelContext
     ) -> ResidualQuantiles | None:
-        """Fit on all but the last ``horizon`` steps, learn quantile offsets on those steps."""
+        """Fit on all but the last ``horizon`` steps, learn quantile offsets on those steps.
+
+        A small panel gives few residuals per window (3 series x 24 steps = 72), too few for
+        the 10% and 90% quantiles, so more holdout windows, each one horizon further back, are
+        added until about :data:`MIN_RESIDUALS` residuals (at most
+        :data:`MAX_CALIBRATION_WINDOWS`, and only for long series: the windows span at most
+        1/:data:`LONG_SERIES` of the typical series); a big panel keeps one window and its
+        cost."""
         h = ctx.horizon
         sizes = df.groupby(ITEM_ID, sort=False)[TIMESTAMP].transform("size")
         step_back = df.groupby(ITEM_ID, sort=False).cumcount(ascending=False)
-        usable = sizes > 2 * h
-        head, tail = df[usable & (step_back >= h)], df[usable & (step_back < h)]
-        if head.empty:
+        n_usable = int(df.loc[sizes > 2 * h, ITEM_ID].nunique())
+        n_windows = min(MAX_CALIBRATION_WINDOWS,
+                        max(1, -(-MIN_RESIDUALS // max(n_usable * h, 1))),
+                        max(1, int(sizes.median()) // (LONG_SERIES * h)))
+        tails, forecasts = [], []
+        for k in range(n_windows):
+            usable = sizes > (k + 2) * h
+            head = df[usable & (step_back >= (k + 1) * h)]
+            tail = df[usable & (step_back >= k * h) & (step_back < (k + 1) * h)]
+            if head.empty:
+                break
+            # as many rows as the calibration of the most recent window always had
+            fcst = self._holdout_forecast(self._recent(head, fewer=h), tail, ctx)
+            tails.append(tail.assign(**{WINDOW_KEY: k}))
+            forecasts.append(fcst.assign(**{WINDOW_KEY: k}))
+        if not forecasts:
             return None
+        self._scale = series_scale(self._recent(train), ctx.season_length)
+        return ResidualQuantiles(ctx.quantiles, h).fit(
+            pd.concat(tails, ignore_index=True), pd.concat(forecasts, ignore_index=True),
+            self._scale)
+
+    def _holdout_forecast(
+        self, head: pd.DataFrame, tail: pd.DataFrame, ctx: ModelContext
+    ) -> pd.DataFrame:
+        """Mean forecast of ``tail``'s steps by a model fitted on ``head``."""
         mlf = self._fit_mlf(head, ctx)
         items = list(head[ITEM_ID].unique())
         x_df = None
@@ -230,12 +277,10 @@ class LightGBM(Forecaster):
                 columns={ITEM_ID: UID, TIMESTAMP: DS})
         try:
             with _quiet():
-                fcst = mlf.predict(h=h, X_df=x_df, ids=items)
+                fcst = mlf.predict(h=ctx.horizon, X_df=x_df, ids=items)
         except Exception as e:  # mlforecast raises ValueError/KeyError on bad X_df
             raise ModelError(f"LightGBM calibration failed: {type(e).__name__}: {e}") from e
-        fcst = fcst.rename(columns={UID: ITEM_ID, DS: TIMESTAMP})
-        self._scale = series_scale(train, ctx.season_length)
-        return ResidualQuantiles(ctx.quantiles, h).fit(tail, fcst, self._scale)
+        return fcst.rename(columns={UID: ITEM_ID, DS: TIMESTAMP})
 
     def _with_covariates(
         self, train: pd.DataFrame, related: pd.DataFrame | None
