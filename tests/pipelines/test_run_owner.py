@@ -143,3 +143,15 @@ def test_a_run_on_another_host_is_failed_once_its_heartbeat_is_stale(fh, age_sec
     assert run["Message"] == ("interrupted: the process running it stopped (pid 4242 on host "
                               f"another-host.example; no heartbeat since {beat.isoformat()})")
     assert [s["Status"] for s in run["Steps"]] == ["FAILED", "SKIPPED"]
+
+
+
+def test_run_times_carry_their_utc_offset(fh) -> None:
+    from datetime import datetime
+
+    run = RunRecord(fh.hub, _group(fh), "test: times", ["one"])
+    run.step("one", "SUCCEEDED")
+    run.finish("SUCCEEDED")
+    described = describe_run(fh.hub, run.id)
+    for key in ("CreationTime", "EndTime"):
+        assert datetime.fromisoformat(described[key]).utcoffset() is not None, described[key]

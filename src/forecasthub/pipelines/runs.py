@@ -41,7 +41,10 @@ def owner_id() -> str:
 
 
 def _iso(value: Any) -> str | None:
-    return None if value is None else value.isoformat()
+    """ISO 8601 with its UTC offset (SQLite hands stored UTC times back without one)."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def to_json(row: PipelineRunRow, group_name: str | None = None) -> dict[str, Any]:
