@@ -110,55 +110,12 @@ def test_local_model_cannot_serve_and_says_so(panel: pd.DataFrame, ctx: ModelCon
 
 
 # -- through the service: CreatePredictor -> CreateForecast records ---------------------------
-def _write_csvs(folder: Path) -> tuple[Path, Path]:
-    rng = np.random.default_rng(0)
-    stamps = pd.date_range("2024-01-01", periods=120, freq="D")
-    rows = []
-    for k, item in enumerate(["a1", "a2", "b1"]):
-        y = 20 + 10 * k + 5 * np.sin(2 * np.pi * np.arange(120) / 7) + rng.normal(0, 1, 120)
-        rows.append(pd.DataFrame({"item_id": item, "timestamp": stamps.strftime("%Y-%m-%d"),
-                                  "target_value": y.round(3)}))
-    tts, im = folder / "tts.csv", folder / "im.csv"
-    pd.concat(rows).to_csv(tts, index=False, header=False)
-    pd.DataFrame({"item_id": ["a1", "a2", "b1", "a_new"], "category": ["a", "a", "b", "a"]}
-                 ).to_csv(im, index=False, header=False)
-    return tts, im
-
-
 def test_predictor_and_forecast_record_the_serving_model(fh, tmp_path: Path) -> None:
     from forecasthub.storage.layout import META_FILE
     from forecasthub.store.orm import ForecastRow, PredictorRow
+    from tests.sql.flow import cold_start_flow
 
-    tts, im = _write_csvs(tmp_path)
-    group = fh.create_dataset_group(DatasetGroupName="cold", Domain="CUSTOM")["DatasetGroupArn"]
-    schemas = {
-        "TARGET_TIME_SERIES": [("item_id", "string"), ("timestamp", "timestamp"),
-                               ("target_value", "float")],
-        "ITEM_METADATA": [("item_id", "string"), ("category", "string")]}
-    arns = []
-    for dataset_type, path in (("TARGET_TIME_SERIES", tts), ("ITEM_METADATA", im)):
-        arn = fh.create_dataset(
-            DatasetName=f"cold_{dataset_type.lower()}", Domain="CUSTOM", DatasetType=dataset_type,
-            DataFrequency="D" if dataset_type == "TARGET_TIME_SERIES" else None,
-            Schema={"Attributes": [{"AttributeName": n, "AttributeType": t}
-                                   for n, t in schemas[dataset_type]]})["DatasetArn"]
-        job = fh.create_dataset_import_job(DatasetImportJobName="one", DatasetArn=arn,
-                                           TimestampFormat="yyyy-MM-dd",
-                                           DataSource={"S3Config": {"Path": str(path)}}, wait=True)
-        desc = fh.describe_dataset_import_job(DatasetImportJobArn=job["DatasetImportJobArn"])
-        assert desc["Status"] == "ACTIVE", desc.get("Message")
-        arns.append(arn)
-    fh.update_dataset_group(DatasetGroupArn=group, DatasetArns=arns)
-    predictor = fh.create_predictor(
-        PredictorName="lgbm", AlgorithmArn="arn:aws:forecast:::algorithm/LightGBM",
-        ForecastHorizon=7, ForecastTypes=["0.1", "0.5", "0.9", "mean"],
-        InputDataConfig={"DatasetGroupArn": group},
-        FeaturizationConfig={"ForecastFrequency": "D"}, wait=True)["PredictorArn"]
-    described = fh.describe_predictor(PredictorArn=predictor)
-    assert described["Status"] == "ACTIVE", described.get("Message")
-    forecast = fh.create_forecast(ForecastName="f", PredictorArn=predictor,
-                                  wait=True)["ForecastArn"]
-    assert fh.describe_forecast(ForecastArn=forecast)["Status"] == "ACTIVE"
+    predictor, forecast = cold_start_flow(fh, tmp_path)
 
     expected = {"Model": "LightGBM", "Weights": {"LightGBM": 1.0}, "Items": 1,
                 "ItemIds": ["a_new"]}

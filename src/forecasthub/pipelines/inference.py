@@ -11,19 +11,17 @@ configured, a webhook (:mod:`forecasthub.pipelines.notify`).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from forecasthub.errors import InvalidInputError
 from forecasthub.pipelines.config import GroupConfig
-from forecasthub.pipelines.notify import finish_and_announce
+from forecasthub.pipelines.notify import concluding
 from forecasthub.pipelines.ops import call, check, stamp, unique_name
-from forecasthub.pipelines.runs import FAILED, SUCCEEDED, RunRecord
-from forecasthub.pipelines.steps import RetryPolicy, Skip, StepFailed, Steps, describe_error
+from forecasthub.pipelines.runs import RunRecord
+from forecasthub.pipelines.steps import RetryPolicy, Skip, Steps
 
-log = logging.getLogger(__name__)
 STEPS = ["import", "forecast", "export", "sql_catalog"]
 GroupPipeline = GroupConfig  # the former name of a group's settings
 __all__ = ["STEPS", "GroupPipeline", "call", "import_file", "run_inference"]
@@ -79,7 +77,7 @@ def run_inference(hub: Any, cfg: GroupConfig, source: str, trigger: str,
     run = RunRecord(hub, group_arn_of(hub, cfg.dataset_group), trigger,
                     STEPS + (["drift_check"] if drift else []))
     steps = Steps(run, RetryPolicy.of(cfg), sleep)
-    try:
+    with concluding(run, cfg):
         info = steps.run("import", lambda: import_file(hub, cfg, source))
         run.outputs["DatasetImportJobArn"] = info["Arn"]
 
@@ -101,12 +99,6 @@ def run_inference(hub: Any, cfg: GroupConfig, source: str, trigger: str,
             info = steps.run("drift_check", lambda: _drift(hub, cfg.dataset_group, drift))
             if info:
                 run.outputs["Drift"] = info
-        finish_and_announce(run, cfg, SUCCEEDED)
-    except StepFailed as exc:
-        finish_and_announce(run, cfg, FAILED, str(exc))
-    except Exception as exc:  # outside any step (a bug or a bad setting): fail the run visibly
-        log.exception("pipeline run %s failed", run.id)
-        finish_and_announce(run, cfg, FAILED, describe_error(exc))
     return describe_run(hub, run.id)
 
 

@@ -12,9 +12,13 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
+
+from forecasthub.pipelines.runs import FAILED, SUCCEEDED
+from forecasthub.pipelines.steps import StepFailed, describe_error
 
 log = logging.getLogger("forecasthub.pipelines")
 USER_AGENT = "forecasthub-pipelines"
@@ -101,3 +105,17 @@ def finish_and_announce(run: Any, cfg: Any, status: str, message: str | None = N
     if outcome is not None:
         run.outputs["Notification"] = outcome
         run.save_outputs()
+
+
+@contextmanager
+def concluding(run: Any, cfg: Any) -> Iterator[None]:
+    """Run a pipeline's steps, then finish and announce the run: SUCCEEDED, or FAILED with the
+    failing step's message (or, outside any step, the error, logged in full)."""
+    try:
+        yield
+        finish_and_announce(run, cfg, SUCCEEDED)
+    except StepFailed as exc:
+        finish_and_announce(run, cfg, FAILED, str(exc))
+    except Exception as exc:  # outside any step (a bug or a bad setting): fail the run visibly
+        log.exception("pipeline run %s failed", run.id)
+        finish_and_announce(run, cfg, FAILED, describe_error(exc))

@@ -24,10 +24,10 @@ from typing import Any
 from forecasthub.errors import InvalidInputError, NotFoundError, ResourceInUseError
 from forecasthub.pipelines.config import GroupConfig
 from forecasthub.pipelines.inference import group_arn_of, import_file
-from forecasthub.pipelines.notify import finish_and_announce
+from forecasthub.pipelines.notify import concluding
 from forecasthub.pipelines.ops import call, check, unique_name
-from forecasthub.pipelines.runs import FAILED, RUNNING, SUCCEEDED, RunRecord
-from forecasthub.pipelines.steps import RetryPolicy, Skip, StepFailed, Steps, describe_error
+from forecasthub.pipelines.runs import FAILED, RUNNING, RunRecord
+from forecasthub.pipelines.steps import RetryPolicy, Skip, Steps
 
 log = logging.getLogger(__name__)
 STEPS = ["import", "predictor", "evaluation", "registration", "approval", "deployment"]
@@ -65,7 +65,7 @@ def run_retraining(hub: Any, cfg: GroupConfig, trigger: str, source: str | None 
 
     run = run or start_record(hub, cfg, trigger, exclusive=source is None)
     steps = Steps(run, RetryPolicy.of(cfg), sleep)
-    try:
+    with concluding(run, cfg):
         baseline = _baseline(hub, cfg.dataset_group)
         if baseline:
             run.outputs["BaselinePredictorArn"] = baseline["PredictorArn"]
@@ -93,12 +93,6 @@ def run_retraining(hub: Any, cfg: GroupConfig, trigger: str, source: str | None 
 
         info = steps.run("deployment", lambda: _deployment(hub, cfg.dataset_group, version))
         run.outputs["Deployed"] = bool(info.get("DeployedVersion") == version)
-        finish_and_announce(run, cfg, SUCCEEDED)
-    except StepFailed as exc:
-        finish_and_announce(run, cfg, FAILED, str(exc))
-    except Exception as exc:  # outside any step (a bug or a bad setting): fail the run visibly
-        log.exception("pipeline run %s failed", run.id)
-        finish_and_announce(run, cfg, FAILED, describe_error(exc))
     return describe_run(hub, run.id)
 
 
